@@ -1,0 +1,1 @@
+"""Kindred forum: communities, people and content."""

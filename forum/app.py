@@ -1,0 +1,233 @@
+"""create_app(settings): the one place where Kindred is wired together."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from forum import db
+from forum.auth import Signer
+from forum.errors import KindredError, NotFound, TooLarge
+from forum.settings import Settings
+
+log = logging.getLogger("kindred")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+# No inline script anywhere; images by URL in posts may come from any https host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (and HSTS when served over HTTPS)."""
+
+    def __init__(self, app: ASGIApp, https: bool) -> None:
+        self.app = app
+        self.headers = list(SECURITY_HEADERS)
+        if https:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                existing = {name.lower() for name, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    *(header for header in self.headers if header[0] not in existing),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_large = int(value) > self.max_bytes
+                except ValueError:
+                    too_large = True
+                if too_large:
+                    await _too_large(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise TooLarge("That request is too large.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["path"].startswith("/api/"):
+        response: Response = JSONResponse(
+            {"error": {"code": "too_large", "message": "That request is too large.", "fields": {}}},
+            status_code=413,
+        )
+    else:
+        response = PlainTextResponse("That is too much text to send at once.", status_code=413)
+    await response(scope, receive, send)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _render_error(request: Request, error: KindredError) -> Response:
+    from forum.api.base import error_response
+    from forum.web.render import page, redirect
+
+    if _wants_json(request):
+        return error_response(error)
+    if error.status == 401:
+        return redirect(f"/login?next={request.url.path}")
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    response = await page(request, "error.html", {"error": error}, status=error.status)
+    response.headers.update(headers)
+    return response
+
+
+async def kindred_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KindredError)
+    return await _render_error(request, exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await _render_error(request, NotFound())
+    error = KindredError(
+        "That isn't something this address accepts." if exc.status_code == 405 else str(exc.detail)
+    )
+    error.status = exc.status_code
+    error.code = "method_not_allowed" if exc.status_code == 405 else "bad_request"
+    response = await _render_error(request, error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return JSONResponse(
+            {"error": {"code": "server_error", "message": "Something went wrong on our side.", "fields": {}}},
+            status_code=500,
+        )
+    return PlainTextResponse(
+        "Something went wrong on our side. Nothing you wrote was lost; please try again.", status_code=500
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app for these settings: engine, templates, routes, middleware."""
+    from forum.api import accounts as api_accounts
+    from forum.api import base as api_base
+    from forum.api import communities as api_communities
+    from forum.api import openapi as api_openapi
+    from forum.api import threads as api_threads
+    from forum.web import accounts as web_accounts
+    from forum.web import communities as web_communities
+    from forum.web import threads as web_threads
+    from forum.web.render import create_templates
+
+    del api_accounts, api_communities, api_threads, api_openapi  # imported to register routes
+    engine = db.create_engine(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db.bind_engine(engine)
+        await db.start(engine, settings)
+        try:
+            yield
+        finally:
+            await db.stop(engine)
+
+    routes = [
+        *api_base.routes(),
+        *web_communities.routes,
+        *web_accounts.routes,
+        *web_threads.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders, https=settings.https),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="kindred_session",
+            max_age=14 * 24 * 3600,
+            same_site="lax",
+            https_only=settings.https,
+        ),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            KindredError: kindred_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.signer = Signer(settings.secret_key)
+    app.state.templates = create_templates()
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn (`--factory`): settings from the environment."""
+    return create_app(Settings.from_env())

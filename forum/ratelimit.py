@@ -1,0 +1,44 @@
+"""Fixed-window rate limits kept in the database, so they hold across app instances."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from forum import db
+from forum.errors import RateLimited
+from forum.settings import RateLimit
+
+
+async def hit(key: str, rule: RateLimit, *, message: str | None = None) -> None:
+    """Count one event for `key`; raise RateLimited once the window's limit is passed."""
+    now = int(time.time())
+    window_start = now - now % rule.window
+    rows = await db.raw(
+        'INSERT INTO "rate_limit_hit" ("key", "window_start", "count") VALUES ({}, {}, 1) '
+        'ON CONFLICT ("key", "window_start") DO UPDATE '
+        'SET "count" = "rate_limit_hit"."count" + 1 RETURNING "count"',
+        key[:200],
+        window_start,
+    )
+    if random.random() < 0.01:
+        await db.raw('DELETE FROM "rate_limit_hit" WHERE "window_start" < {}', now - 86400)
+    if rows and rows[0]["count"] > rule.limit:
+        raise RateLimited(retry_after=window_start + rule.window - now, message=message)
+
+
+async def remaining(key: str, rule: RateLimit) -> int:
+    """How many events are left in the current window (for failures-only limits)."""
+    now = int(time.time())
+    rows = await db.raw(
+        'SELECT "count" FROM "rate_limit_hit" WHERE "key" = {} AND "window_start" = {}',
+        key[:200],
+        now - now % rule.window,
+    )
+    used = rows[0]["count"] if rows else 0
+    return max(0, rule.limit - used)
+
+
+def retry_after(rule: RateLimit) -> int:
+    now = int(time.time())
+    return now - now % rule.window + rule.window - now

@@ -1,0 +1,125 @@
+"""Kindred's settings: read once from KINDRED_* environment variables, with safe defaults.
+
+This is the only module that reads the environment. Everything else receives a Settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` events per `window` seconds for one key."""
+
+    limit: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Kindred needs to know about where it runs."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str = DEFAULT_BASE_URL
+    debug: bool = False
+    search_backend: str = "whoosh"
+    # scrypt cost for new password hashes; tests lower it, stored hashes carry their own.
+    password_cost: int = 2**15
+    token_max_age: int = 30 * 24 * 3600
+    max_body_bytes: int = 1024 * 1024
+    rate_limits: Mapping[str, RateLimit] = field(
+        default_factory=lambda: {
+            "sign_in_ip": RateLimit(20, 300),
+            "sign_in_user": RateLimit(10, 300),
+            "register_ip": RateLimit(5, 3600),
+            "post_user": RateLimit(30, 600),
+        }
+    )
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def https(self) -> bool:
+        """Secure cookies only make sense when the site is served over HTTPS."""
+        return urlparse(self.base_url).scheme == "https"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some values replaced (tests and the CLI use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read KINDRED_* variables; generate the secret key into the data dir on first run."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("KINDRED_DATA_DIR", "var")).resolve()
+        database_url = database_url_from_env(env)
+        secret = env.get("KINDRED_SECRET_KEY") or load_or_create_secret(data_dir)
+        search = env.get("KINDRED_SEARCH", "whoosh").strip().lower()
+        if search not in ("whoosh", "postgres"):
+            raise ValueError(f"KINDRED_SEARCH must be 'whoosh' or 'postgres', not {search!r}")
+        if search == "postgres" and database_url.startswith("sqlite:"):
+            raise ValueError("KINDRED_SEARCH=postgres needs KINDRED_DATABASE_URL=postgresql://…")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=secret,
+            base_url=env.get("KINDRED_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
+            debug=env.get("KINDRED_DEBUG", "").lower() in ("1", "true", "yes", "on"),
+            search_backend=search,
+        )
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The database URL alone, for Piccolo's conf module which must not create files."""
+    env = os.environ if environ is None else environ
+    url = env.get("KINDRED_DATABASE_URL")
+    if url:
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("KINDRED_DATABASE_URL must start with sqlite:/// or postgresql://")
+        return url
+    data_dir = Path(env.get("KINDRED_DATA_DIR", "var")).resolve()
+    return f"sqlite:///{data_dir / 'kindred.db'}"
+
+
+def piccolo_conf_module() -> str:
+    """Point Piccolo at our conf module (it reads PICCOLO_CONF) unless the caller chose one."""
+    return os.environ.setdefault("PICCOLO_CONF", "forum.piccolo_conf")
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The signing key lives in the data dir, readable by its owner only."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

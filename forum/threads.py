@@ -1,0 +1,402 @@
+"""Threads and replies: starting, replying, editing with history, deleting, reading.
+
+Every write runs in one transaction with its search outbox row, so the index can never miss a
+committed change. Reading a thread page costs three queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from forum import content, db, ratelimit
+from forum.communities import find_community
+from forum.errors import Forbidden, KindredError, NotFound
+from forum.pagination import Page
+from forum.permissions import (
+    Viewer,
+    can_view_content,
+    ensure_can_delete_post,
+    ensure_can_edit_post,
+    ensure_can_post_in,
+    ensure_can_view_community,
+    ensure_can_view_thread,
+    moderates,
+)
+from forum.settings import Settings
+from forum.tables import (
+    DELETED,
+    HELD,
+    HIDDEN,
+    PUBLISHED,
+    REMOVED,
+    THREAD_KINDS,
+    Post,
+    PostRevision,
+    Thread,
+    User,
+)
+from forum.validation import Form
+from search import outbox
+
+TITLE_MIN = 5
+TITLE_MAX = 200
+BODY_MAX = 20_000
+
+PLACEHOLDERS = {
+    DELETED: "This post was deleted by its author.",
+    HIDDEN: "This post is hidden while a moderator reviews it.",
+    REMOVED: "This post was removed by a moderator.",
+}
+
+_POST_COLUMNS = (
+    'p."id", p."thread", p."author", p."is_opening", p."body", p."body_html", p."status", '
+    'p."created_at", p."edited_at", u."username" AS "author_username", '
+    'u."display_name" AS "author_display_name", u."role" AS "author_role"'
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a person wrote, before it is stored."""
+
+    body: str
+    title: str = ""
+    kind: str = "discussion"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_body(form: Form, body: Any) -> str:
+    return form.text("body", body, label="Your message", max_length=BODY_MAX, multiline=True)
+
+
+async def _refresh_thread_counts(thread_id: int, touch: bool) -> None:
+    """Recompute the derived reply count (and last activity on new replies)."""
+    await db.raw(
+        'UPDATE "thread" SET "reply_count" = (SELECT COUNT(*) FROM "post" p '
+        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})' + (
+            ', "last_activity_at" = {}' if touch else ""
+        ) + ' WHERE "id" = {}',
+        thread_id,
+        False,
+        PUBLISHED,
+        *([_now()] if touch else []),
+        thread_id,
+    )
+
+
+async def _load_thread(thread_id: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A thread and its community in one query."""
+    if not isinstance(thread_id, int) or thread_id < 1 or thread_id > 2**31:
+        return None, None
+    row = (
+        await Thread.select(
+            *Thread.all_columns(),
+            *Thread.community.all_columns(),
+        )
+        .where(Thread.id == thread_id)
+        .first()
+    )
+    if row is None:
+        return None, None
+    community = {
+        key.removeprefix("community."): value for key, value in row.items() if key.startswith("community.")
+    }
+    thread = {key: value for key, value in row.items() if not key.startswith("community.")}
+    return thread, community
+
+
+async def start_thread(settings: Settings, viewer: Viewer, slug: Any, draft: Draft) -> dict[str, Any]:
+    """Start a thread in a community; returns the thread with its opening post's id."""
+    community = ensure_can_view_community(viewer, await find_community(slug))
+    ensure_can_post_in(viewer, community)
+    form = Form()
+    title = form.text("title", draft.title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN)
+    body = _check_body(form, draft.body)
+    kind = form.choice("kind", draft.kind, THREAD_KINDS, label="Kind")
+    form.check()
+    await ratelimit.hit(
+        f"post:{viewer.id}", settings.rate_limits["post_user"],
+        message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
+    )
+    rendered = content.render(body)
+    now = _now()
+    async with db.transaction():
+        thread_rows = await Thread.insert(
+            Thread(
+                community=community["id"],
+                author=viewer.id,
+                title=title,
+                kind=kind,
+                status=PUBLISHED,
+                created_at=now,
+                last_activity_at=now,
+            )
+        ).returning(Thread.id)
+        thread_id = thread_rows[0]["id"]
+        post_rows = await Post.insert(
+            Post(
+                thread=thread_id,
+                author=viewer.id,
+                is_opening=True,
+                body=body,
+                body_html=rendered.html,
+                policy_version=rendered.policy_version,
+                status=PUBLISHED,
+                created_at=now,
+            )
+        ).returning(Post.id)
+        await outbox.enqueue("thread", thread_id)
+    return {
+        "id": thread_id,
+        "title": title,
+        "kind": kind,
+        "status": PUBLISHED,
+        "post_id": post_rows[0]["id"],
+        "community": community["slug"],
+    }
+
+
+async def post_reply(settings: Settings, viewer: Viewer, thread_id: Any, body: Any) -> dict[str, Any]:
+    """Reply to a thread the viewer may see and post in."""
+    thread, community = await _load_thread(thread_id)
+    ensure_can_view_thread(viewer, thread, community)
+    assert thread is not None and community is not None
+    ensure_can_post_in(viewer, community)
+    if thread["status"] != PUBLISHED:
+        raise Forbidden("This conversation isn't taking replies right now.")
+    form = Form()
+    text = _check_body(form, body)
+    form.check()
+    await ratelimit.hit(
+        f"post:{viewer.id}", settings.rate_limits["post_user"],
+        message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
+    )
+    rendered = content.render(text)
+    async with db.transaction():
+        rows = await Post.insert(
+            Post(
+                thread=thread["id"],
+                author=viewer.id,
+                is_opening=False,
+                body=text,
+                body_html=rendered.html,
+                policy_version=rendered.policy_version,
+                status=PUBLISHED,
+                created_at=_now(),
+            )
+        ).returning(Post.id, Post.status, Post.created_at)
+        await _refresh_thread_counts(thread["id"], touch=True)
+        await outbox.enqueue("thread", thread["id"])
+    return {**rows[0], "thread": thread["id"], "body_html": rendered.html}
+
+
+async def _load_post(post_id: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    if not isinstance(post_id, int) or post_id < 1 or post_id > 2**31:
+        raise NotFound("We couldn't find that post.")
+    post = await Post.select().where(Post.id == post_id).first()
+    if post is None:
+        raise NotFound("We couldn't find that post.")
+    thread, community = await _load_thread(post["thread"])
+    if thread is None or community is None:
+        raise NotFound("We couldn't find that post.")
+    return post, thread, community
+
+
+async def get_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
+    """One post the viewer may see, NotFound otherwise."""
+    post, thread, community = await _load_post(post_id)
+    ensure_can_view_thread(viewer, thread, community)
+    if not can_view_content(viewer, post, community["id"]):
+        raise NotFound("We couldn't find that post.")
+    author = await User.select(User.username, User.display_name).where(User.id == post["author"]).first()
+    return {
+        **post,
+        "community": community["slug"],
+        "author_username": author["username"] if author else None,
+        "author_display_name": author["display_name"] if author else None,
+        "placeholder": None,
+    }
+
+
+async def edit_post(viewer: Viewer, post_id: Any, body: Any, title: Any = None) -> dict[str, Any]:
+    """Change a post, keeping the previous version; the opening post may retitle the thread."""
+    post, thread, community = await _load_post(post_id)
+    ensure_can_view_thread(viewer, thread, community)
+    if not can_view_content(viewer, post, community["id"]):
+        raise NotFound("We couldn't find that post.")
+    ensure_can_edit_post(viewer, post, community["id"])
+    form = Form()
+    text = _check_body(form, body)
+    new_title = None
+    if title is not None and post["is_opening"]:
+        new_title = form.text("title", title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN)
+    form.check()
+    rendered = content.render(text)
+    now = _now()
+    async with db.transaction():
+        await PostRevision.insert(
+            PostRevision(
+                post=post["id"],
+                body=post["body"],
+                body_html=post["body_html"],
+                policy_version=post["policy_version"],
+                edited_by=viewer.id,
+                created_at=now,
+            )
+        )
+        await Post.update(
+            {
+                Post.body: text,
+                Post.body_html: rendered.html,
+                Post.policy_version: rendered.policy_version,
+                Post.edited_at: now,
+            }
+        ).where(Post.id == post["id"])
+        if new_title:
+            await Thread.update({Thread.title: new_title}).where(Thread.id == thread["id"])
+        await outbox.enqueue("thread", thread["id"])
+    return {**await get_post(viewer, post["id"]), "title": new_title or thread["title"]}
+
+
+async def delete_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
+    """The author deletes their post; the thread stays readable with a placeholder."""
+    post, thread, community = await _load_post(post_id)
+    ensure_can_view_thread(viewer, thread, community)
+    ensure_can_delete_post(viewer, post)
+    async with db.transaction():
+        await Post.update({Post.status: DELETED, Post.edited_at: _now()}).where(Post.id == post["id"])
+        await _refresh_thread_counts(thread["id"], touch=False)
+        await outbox.enqueue("thread", thread["id"])
+    return {**post, "status": DELETED}
+
+
+async def revisions(viewer: Viewer, post_id: Any) -> list[dict[str, Any]]:
+    """Earlier versions of a post, for its author and the community's moderators."""
+    post, thread, community = await _load_post(post_id)
+    ensure_can_view_thread(viewer, thread, community)
+    if post["author"] != viewer.id and not moderates(viewer, community["id"]):
+        raise NotFound("We couldn't find that post.")
+    return await (
+        PostRevision.select(PostRevision.id, PostRevision.body_html, PostRevision.created_at)
+        .where(PostRevision.post == post["id"])
+        .order_by(PostRevision.id, ascending=False)
+    )
+
+
+def _thread_filter(viewer: Viewer, community_id: int) -> tuple[str, list[Any]]:
+    """Threads a viewer sees in lists: published ones, plus their own held ones."""
+    if moderates(viewer, community_id):
+        return 't."status" IN ({}, {}, {})', [PUBLISHED, HELD, HIDDEN]
+    if viewer.signed_in:
+        return '(t."status" = {} OR (t."status" = {} AND t."author" = {}))', [PUBLISHED, HELD, viewer.id]
+    return 't."status" = {}', [PUBLISHED]
+
+
+async def list_threads(
+    viewer: Viewer, slug: Any, *, page: int = 1, per_page: int = 20, kind: str | None = None
+) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
+    """A community's threads, most recently active first, with reply counts."""
+    community = ensure_can_view_community(viewer, await find_community(slug))
+    where, args = _thread_filter(viewer, community["id"])
+    where = 't."community" = {} AND ' + where
+    args = [community["id"], *args]
+    if kind in THREAD_KINDS:
+        where += ' AND t."kind" = {}'
+        args.append(kind)
+    total = await db.raw(f'SELECT COUNT(*) AS n FROM "thread" t WHERE {where}', *args)
+    rows = await db.raw(
+        'SELECT t."id", t."title", t."kind", t."status", t."reply_count", t."expert_answered", '
+        't."created_at", t."last_activity_at", u."username" AS "author_username", '
+        'u."display_name" AS "author_display_name" '
+        'FROM "thread" t LEFT JOIN "kindred_user" u ON u."id" = t."author" '
+        f'WHERE {where} ORDER BY t."last_activity_at" DESC, t."id" DESC LIMIT {{}} OFFSET {{}}',
+        *args,
+        per_page,
+        (page - 1) * per_page,
+    )
+    return community, Page(rows, page, per_page, total[0]["n"])
+
+
+async def recent_threads(viewer: Viewer, limit: int = 8) -> list[dict[str, Any]]:
+    """Recently active public threads across communities the viewer may see, for the home page."""
+    from forum.communities import _visible_clause
+
+    where, args = _visible_clause(viewer)
+    return await db.raw(
+        'SELECT t."id", t."title", t."kind", t."reply_count", t."expert_answered", t."last_activity_at", '
+        'c."slug" AS "community_slug", c."name" AS "community_name" '
+        'FROM "thread" t JOIN "community" c ON c."id" = t."community" '
+        f"WHERE t.\"status\" = {{}} AND {where} "
+        'ORDER BY t."last_activity_at" DESC LIMIT {}',
+        PUBLISHED,
+        *args,
+        limit,
+    )
+
+
+def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> dict[str, Any]:
+    """What a reader sees of a post: the post, or a placeholder that keeps the thread readable."""
+    visible = can_view_content(viewer, post, community_id)
+    placeholder = None if visible else PLACEHOLDERS.get(post["status"])
+    shown = dict(post)
+    if placeholder:
+        shown.update(body="", body_html="", placeholder=placeholder)
+    else:
+        shown["placeholder"] = None
+    shown["can_edit"] = visible and viewer.signed_in and (
+        post["author"] == viewer.id or moderates(viewer, community_id)
+    ) and post["status"] != DELETED
+    shown["can_delete"] = visible and viewer.signed_in and post["author"] == viewer.id and post["status"] != DELETED
+    return shown
+
+
+async def get_thread(
+    viewer: Viewer, thread_id: Any, *, page: int = 1, per_page: int = 50
+) -> dict[str, Any]:
+    """A thread page: the thread, its community and one page of posts, in three queries."""
+    thread, community = await _load_thread(thread_id)
+    ensure_can_view_thread(viewer, thread, community)
+    assert thread is not None and community is not None
+    # Held posts are shown only to their author and moderators; the rest keep their place.
+    if moderates(viewer, community["id"]):
+        where, args = "1 = 1", []
+    elif viewer.signed_in:
+        where, args = '(p."status" <> {} OR p."author" = {})', [HELD, viewer.id]
+    else:
+        where, args = 'p."status" <> {}', [HELD]
+    rows = await db.raw(
+        f"SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM \"post\" p WHERE p.\"thread\" = {{}} AND {where}) "
+        'AS "total" FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
+        f'WHERE p."thread" = {{}} AND {where} ORDER BY p."created_at", p."id" LIMIT {{}} OFFSET {{}}',
+        thread["id"],
+        *args,
+        thread["id"],
+        *args,
+        per_page,
+        (page - 1) * per_page,
+    )
+    total = rows[0]["total"] if rows else 0
+    if not rows and page > 1:
+        total = (await db.raw(
+            f'SELECT COUNT(*) AS n FROM "post" p WHERE p."thread" = {{}} AND {where}', thread["id"], *args
+        ))[0]["n"]
+    posts = [_present_post(viewer, row, community["id"]) for row in rows]
+    return {
+        "thread": thread,
+        "community": community,
+        "posts": Page(posts, page, per_page, total),
+        "can_reply": _can_reply(viewer, thread, community),
+    }
+
+
+def _can_reply(viewer: Viewer, thread: dict[str, Any], community: dict[str, Any]) -> bool:
+    try:
+        ensure_can_post_in(viewer, community)
+    except KindredError:
+        return False
+    return thread["status"] == PUBLISHED

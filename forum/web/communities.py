@@ -1,0 +1,82 @@
+"""Pages for the home page, community pages, joining, leaving and creating communities."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum import communities, threads
+from forum.errors import KindredError
+from forum.pagination import MAX_PER_PAGE
+from forum.validation import positive_int
+from forum.web.render import page, redirect
+from forum.web.session import get_viewer, read_form
+
+
+async def home(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    listing = await communities.list_communities(viewer, per_page=MAX_PER_PAGE)
+    recent = await threads.recent_threads(viewer)
+    return await page(request, "home.html", {"communities": listing, "recent": recent})
+
+
+async def community_page(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    community = await communities.get_community(viewer, request.path_params["slug"])
+    kind = request.query_params.get("kind")
+    _, listing = await threads.list_threads(
+        viewer, community["slug"], page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
+        kind=kind,
+    )
+    return await page(request, "communities/community.html",
+                      {"community": community, "threads": listing, "kind": kind})
+
+
+async def join(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    slug = request.path_params["slug"]
+    if not viewer.signed_in:
+        return redirect(f"/login?next=/c/{slug}", "Sign in or register to join this community.", request)
+    await read_form(request)
+    community = await communities.join(viewer, slug)
+    return redirect(f"/c/{community['slug']}", f"You've joined {community['name']}. Welcome!", request)
+
+
+async def leave(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    await read_form(request)
+    community = await communities.leave(viewer, request.path_params["slug"])
+    return redirect(f"/c/{community['slug']}", f"You've left {community['name']}.", request)
+
+
+async def new_community(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    if not viewer.signed_in:
+        return redirect("/login?next=/communities/new")
+    if request.method == "GET":
+        if not viewer.is_admin:
+            from forum.errors import Forbidden
+
+            raise Forbidden("Only administrators can create communities.")
+        return await page(request, "communities/new.html", {"values": {"visibility": "public"}})
+    form = await read_form(request)
+    values = {key: str(form.get(key, "")) for key in ("slug", "name", "description", "visibility")}
+    try:
+        community = await communities.create_community(viewer, **values)
+    except KindredError as error:
+        if not error.fields:
+            raise
+        return await page(request, "communities/new.html",
+                          {"errors": error.fields, "error": error.message, "values": values},
+                          status=error.status)
+    return redirect(f"/c/{community['slug']}", "The community is ready.", request)
+
+
+routes = [
+    Route("/", home),
+    Route("/communities/new", new_community, methods=["GET", "POST"]),
+    Route("/c/{slug}", community_page),
+    Route("/c/{slug}/join", join, methods=["POST"]),
+    Route("/c/{slug}/leave", leave, methods=["POST"]),
+]

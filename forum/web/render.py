@@ -1,0 +1,94 @@
+"""Rendering pages: one Jinja2 environment with autoescape, filters for time and plurals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.templating import Jinja2Templates
+
+from forum.web.session import csrf_token, get_viewer
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def ago(value: Any) -> str:
+    """'3 hours ago': readable in any time zone, with the exact UTC time in <time>."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return ""
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((31536000, "year"), (2592000, "month"), (604800, "week"),
+                       (86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def iso(value: Any) -> str:
+    moment = _as_datetime(value)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z") if moment else ""
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def create_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters.update(ago=ago, iso=iso)
+    env.globals.update(plural=plural)
+    return templates
+
+
+async def page(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a page with who is asking, their CSRF token and any one-time notice."""
+    viewer = await get_viewer(request)
+    notice = request.session.pop("notice", None) if "notice" in request.session else None
+    values = {
+        "viewer": viewer,
+        "csrf_token": csrf_token(request),
+        "notice": notice,
+        "settings": request.app.state.settings,
+        "errors": {},
+        "values": {},
+        **(context or {}),
+    }
+    return request.app.state.templates.TemplateResponse(request, template, values, status_code=status)
+
+
+def redirect(url: str, notice: str | None = None, request: Request | None = None) -> RedirectResponse:
+    """303 after a successful form, with an optional one-time notice shown on the next page."""
+    if notice and request is not None:
+        request.session["notice"] = notice
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths as redirect targets, so sign-in can't bounce people elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

@@ -1,0 +1,114 @@
+"""Pages for reading threads, starting them, replying, editing and deleting posts."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum import communities, threads
+from forum.errors import KindredError
+from forum.validation import positive_int
+from forum.web.render import page, redirect
+from forum.web.session import get_viewer, read_form, settings_of
+
+
+def _int_param(request: Request, name: str) -> int:
+    value = request.path_params[name]
+    return value if isinstance(value, int) else -1
+
+
+async def thread_page(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    data = await threads.get_thread(
+        viewer, _int_param(request, "thread_id"),
+        page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
+    )
+    return await page(request, "threads/thread.html", data)
+
+
+async def new_thread(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    slug = request.path_params["slug"]
+    if not viewer.signed_in:
+        return redirect(f"/login?next=/c/{slug}/new", "Sign in to start a conversation.", request)
+    community = await communities.get_community(viewer, slug)
+    if request.method == "GET":
+        return await page(request, "threads/new.html",
+                          {"community": community, "values": {"kind": request.query_params.get("kind", "discussion")}})
+    form = await read_form(request)
+    values = {key: str(form.get(key, "")) for key in ("title", "body", "kind")}
+    try:
+        created = await threads.start_thread(
+            settings_of(request), viewer, slug,
+            threads.Draft(title=values["title"], body=values["body"], kind=values["kind"] or "discussion"),
+        )
+    except KindredError as error:
+        return await page(request, "threads/new.html",
+                          {"community": community, "errors": error.fields, "error": error.message,
+                           "values": values}, status=error.status)
+    return redirect(f"/t/{created['id']}", "Your post is up. People here usually reply within a few hours.", request)
+
+
+async def reply(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    thread_id = _int_param(request, "thread_id")
+    if not viewer.signed_in:
+        return redirect(f"/login?next=/t/{thread_id}", "Sign in to reply.", request)
+    form = await read_form(request)
+    body = str(form.get("body", ""))
+    try:
+        created = await threads.post_reply(settings_of(request), viewer, thread_id, body)
+    except KindredError as error:
+        if error.status == 404:
+            raise
+        data = await threads.get_thread(viewer, thread_id, page=10_000)
+        return await page(request, "threads/thread.html",
+                          {**data, "errors": error.fields or {"body": error.message},
+                           "error": error.message, "values": {"body": body}}, status=error.status)
+    data = await threads.get_thread(viewer, thread_id)
+    last_page = data["posts"].pages
+    return redirect(f"/t/{thread_id}?page={last_page}#post-{created['id']}", "Your reply is posted.", request)
+
+
+async def edit_post(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    post = await threads.get_post(viewer, _int_param(request, "post_id"))
+    if request.method == "GET":
+        return await page(request, "threads/edit.html", {"post": post, "values": post})
+    form = await read_form(request)
+    values = {"body": str(form.get("body", "")), "title": form.get("title")}
+    try:
+        await threads.edit_post(viewer, post["id"], values["body"],
+                                title=str(values["title"]) if values["title"] is not None else None)
+    except KindredError as error:
+        if error.status == 404:
+            raise
+        return await page(request, "threads/edit.html",
+                          {"post": post, "errors": error.fields, "error": error.message,
+                           "values": {**post, **values}}, status=error.status)
+    return redirect(f"/t/{post['thread']}#post-{post['id']}", "Your changes are saved.", request)
+
+
+async def delete_post(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    await read_form(request)
+    post = await threads.delete_post(viewer, _int_param(request, "post_id"))
+    return redirect(f"/t/{post['thread']}", "Your post is deleted.", request)
+
+
+async def post_history(request: Request) -> Response:
+    viewer = await get_viewer(request)
+    post = await threads.get_post(viewer, _int_param(request, "post_id"))
+    history = await threads.revisions(viewer, post["id"])
+    return await page(request, "threads/history.html", {"post": post, "history": history})
+
+
+routes = [
+    Route("/t/{thread_id:int}", thread_page),
+    Route("/c/{slug}/new", new_thread, methods=["GET", "POST"]),
+    Route("/t/{thread_id:int}/reply", reply, methods=["POST"]),
+    Route("/p/{post_id:int}/edit", edit_post, methods=["GET", "POST"]),
+    Route("/p/{post_id:int}/delete", delete_post, methods=["POST"]),
+    Route("/p/{post_id:int}/history", post_history),
+]

@@ -1,0 +1,1 @@
+"""Full-text search behind one small interface, fed by a durable outbox."""

@@ -1,0 +1,15 @@
+"""Piccolo app of the search package: the outbox table."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from search.tables import SearchOutbox
+
+APP_CONFIG = AppConfig(
+    app_name="search",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[SearchOutbox],
+    migration_dependencies=["forum.piccolo_app"],
+    commands=[],
+)
