@@ -77,7 +77,9 @@ def _check_password(form: Form, raw: Any, username: str, field: str = "password"
         form.fail(field, "Please choose a password.")
         return ""
     if len(raw) < PASSWORD_MIN:
-        form.fail(field, f"Passwords need at least {PASSWORD_MIN} characters; a short phrase works well.")
+        form.fail(
+            field, f"Passwords need at least {PASSWORD_MIN} characters; a short phrase works well."
+        )
     elif len(raw) > PASSWORD_MAX:
         form.fail(field, f"Passwords can be at most {PASSWORD_MAX} characters.")
     elif raw.lower() in COMMON_PASSWORDS or raw.lower() == username.lower():
@@ -100,17 +102,26 @@ async def register(
     username = _check_username(form, data.username)
     password = _check_password(form, data.password, username)
     email = _check_email(form, data.email)
-    display_name = form.text(
-        "display_name", data.display_name, label="Display name", max_length=DISPLAY_NAME_MAX,
-        required=False,
-    ) or username
+    display_name = (
+        form.text(
+            "display_name",
+            data.display_name,
+            label="Display name",
+            max_length=DISPLAY_NAME_MAX,
+            required=False,
+        )
+        or username
+    )
     if role not in ROLES:
         form.fail("role", f"Role must be one of: {', '.join(ROLES)}.")
     form.check()
     if ip:
         await ratelimit.hit(f"register:{ip}", settings.rate_limits["register_ip"])
     if await User.exists().where(User.username == username):
-        raise Conflict("That username is taken.", {"username": "That username is taken. Please choose another."})
+        raise Conflict(
+            "That username is taken.",
+            {"username": "That username is taken. Please choose another."},
+        )
     password_hash = await hash_password(password, settings.password_cost)
     try:
         rows = await User.insert(
@@ -126,17 +137,25 @@ async def register(
     except Exception as error:  # a concurrent registration took the name first
         if await User.exists().where(User.username == username):
             raise Conflict(
-                "That username is taken.", {"username": "That username is taken. Please choose another."}
+                "That username is taken.",
+                {"username": "That username is taken. Please choose another."},
             ) from error
         raise
     return rows[0]
 
 
-async def authenticate(settings: Settings, username: Any, password: Any, *, ip: str = "") -> dict[str, Any]:
+async def authenticate(
+    settings: Settings, username: Any, password: Any, *, ip: str = ""
+) -> dict[str, Any]:
     """The account for these credentials. Attempts are limited per address, and failures per
     account, so guessing is slow but a person who knows their password is never locked out
     by someone else's attempts from another address for longer than one window."""
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+    if (
+        not isinstance(username, str)
+        or not isinstance(password, str)
+        or not username
+        or not password
+    ):
         raise Invalid({"username": "Please enter your username and password."})
     name = username.strip().lower()[:64]
     if ip:
@@ -146,7 +165,11 @@ async def authenticate(settings: Settings, username: Any, password: Any, *, ip: 
         from forum.errors import RateLimited
 
         raise RateLimited(ratelimit.retry_after(failures_rule))
-    row = await User.select(User.id, User.password_hash, User.status).where(User.username == name).first()
+    row = (
+        await User.select(User.id, User.password_hash, User.status)
+        .where(User.username == name)
+        .first()
+    )
     if row is None:
         await burn_verification(settings.password_cost)
         ok = False
@@ -154,10 +177,14 @@ async def authenticate(settings: Settings, username: Any, password: Any, *, ip: 
         ok = await verify_password(password[:PASSWORD_MAX], row["password_hash"])
     if not ok:
         await ratelimit.hit(f"signin-fail:{name}", failures_rule)
-        raise Invalid({"password": "That username and password don't match. Please try again."},
-                      "That username and password don't match.")
+        raise Invalid(
+            {"password": "That username and password don't match. Please try again."},
+            "That username and password don't match.",
+        )
     if row["status"] in ("banned", "deleted"):
-        raise Forbidden("This account can't sign in. If you think this is a mistake, contact the moderators.")
+        raise Forbidden(
+            "This account can't sign in. If you think this is a mistake, contact the moderators."
+        )
     return await get_user_row(row["id"])
 
 
@@ -225,7 +252,11 @@ async def change_password(settings: Settings, viewer: Viewer, current: Any, new:
     ensure_active_or_suspended(viewer)
     row = await User.select(User.password_hash).where(User.id == viewer.id).first()
     form = Form()
-    if not isinstance(current, str) or row is None or not await verify_password(current, row["password_hash"]):
+    if (
+        not isinstance(current, str)
+        or row is None
+        or not await verify_password(current, row["password_hash"])
+    ):
         form.fail("current_password", "That isn't your current password.")
     _check_password(form, new, viewer.username, field="new_password")
     form.check()
@@ -236,7 +267,9 @@ async def change_password(settings: Settings, viewer: Viewer, current: Any, new:
     return await session_epoch(viewer.id)  # type: ignore[arg-type]
 
 
-async def update_profile(viewer: Viewer, *, display_name: Any = None, bio: Any = None) -> dict[str, Any]:
+async def update_profile(
+    viewer: Viewer, *, display_name: Any = None, bio: Any = None
+) -> dict[str, Any]:
     """Change the display name and/or bio; fields left None stay as they are."""
     ensure_active(viewer)
     form = Form()
@@ -246,7 +279,9 @@ async def update_profile(viewer: Viewer, *, display_name: Any = None, bio: Any =
             "display_name", display_name, label="Display name", max_length=DISPLAY_NAME_MAX
         )
     if bio is not None:
-        text = form.text("bio", bio, label="Bio", max_length=BIO_MAX, required=False, multiline=True)
+        text = form.text(
+            "bio", bio, label="Bio", max_length=BIO_MAX, required=False, multiline=True
+        )
         changes[User.bio] = text
         changes[User.bio_html] = content.render(text).html if text else ""
     form.check()

@@ -49,7 +49,9 @@ class SecurityHeaders:
         self.app = app
         self.headers = list(SECURITY_HEADERS)
         if https:
-            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+            self.headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,11 +161,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
         return JSONResponse(
-            {"error": {"code": "server_error", "message": "Something went wrong on our side.", "fields": {}}},
+            {
+                "error": {
+                    "code": "server_error",
+                    "message": "Something went wrong on our side.",
+                    "fields": {},
+                }
+            },
             status_code=500,
         )
     return PlainTextResponse(
-        "Something went wrong on our side. Nothing you wrote was lost; please try again.", status_code=500
+        "Something went wrong on our side. Nothing you wrote was lost; please try again.",
+        status_code=500,
     )
 
 

@@ -39,7 +39,9 @@ def hash_password_sync(password: str, cost: int) -> str:
     salt = secrets.token_bytes(16)
     digest = _scrypt(password, salt, cost)
     encode = base64.b64encode
-    return f"scrypt${cost}${_SCRYPT_R}${_SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+    return (
+        f"scrypt${cost}${_SCRYPT_R}${_SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+    )
 
 
 def verify_password_sync(password: str, stored: str) -> bool:

@@ -67,7 +67,8 @@ async def init(settings: Settings) -> None:
 
 
 async def demo(settings: Settings, if_empty: bool) -> None:
-    from forum import db, demo as demo_data
+    from forum import db
+    from forum import demo as demo_data
 
     engine = db.create_engine(settings)
     db.bind_engine(engine)
@@ -77,7 +78,9 @@ async def demo(settings: Settings, if_empty: bool) -> None:
             print("Demo data already present; leaving it as it is.")
             return
         summary = await demo_data.seed(settings)
-        print(f"Demo data added: {summary}. Sign in as any demo member with the password 'kindred-demo-2026'.")
+        print(
+            f"Demo data added: {summary}. Sign in as any demo member with the password 'kindred-demo-2026'."
+        )
     finally:
         await db.stop(engine)
 
@@ -103,18 +106,28 @@ def _read_password() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="kindred", description="Run and look after a Kindred site.")
+    parser = argparse.ArgumentParser(
+        prog="kindred", description="Run and look after a Kindred site."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="serve the site")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--workers", type=int, default=1)
     commands.add_parser("init", help="create or update the database schema")
-    demo_parser = commands.add_parser("demo", help="add sample communities, people and conversations")
-    demo_parser.add_argument("--if-empty", action="store_true", help="only when the site has no communities")
-    user_parser = commands.add_parser("create-user", help="create an account (password from stdin or a prompt)")
+    demo_parser = commands.add_parser(
+        "demo", help="add sample communities, people and conversations"
+    )
+    demo_parser.add_argument(
+        "--if-empty", action="store_true", help="only when the site has no communities"
+    )
+    user_parser = commands.add_parser(
+        "create-user", help="create an account (password from stdin or a prompt)"
+    )
     user_parser.add_argument("name")
-    user_parser.add_argument("--role", default="member", choices=["admin", "moderator", "clinician", "member"])
+    user_parser.add_argument(
+        "--role", default="member", choices=["admin", "moderator", "clinician", "member"]
+    )
     user_parser.add_argument("--email", default="")
     args = parser.parse_args(argv)
 
@@ -128,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "demo":
             asyncio.run(demo(_settings(), args.if_empty))
         elif args.command == "create-user":
-            asyncio.run(create_user(_settings(), args.name, args.role, _read_password(), args.email))
+            asyncio.run(
+                create_user(_settings(), args.name, args.role, _read_password(), args.email)
+            )
     except KindredError as error:
         details = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
         raise SystemExit(f"{error.message} {details}".strip()) from None

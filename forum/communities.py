@@ -31,10 +31,12 @@ def _visible_clause(viewer: Viewer, alias: str = "c") -> tuple[str, list[Any]]:
     if not ids:
         return f"{alias}.\"visibility\" = 'public'", []
     marks = ", ".join("{}" for _ in ids)
-    return f"({alias}.\"visibility\" = 'public' OR {alias}.\"id\" IN ({marks}))", ids
+    return f'({alias}."visibility" = \'public\' OR {alias}."id" IN ({marks}))', ids
 
 
-async def list_communities(viewer: Viewer, page: int = 1, per_page: int = 50) -> Page[dict[str, Any]]:
+async def list_communities(
+    viewer: Viewer, page: int = 1, per_page: int = 50
+) -> Page[dict[str, Any]]:
     """Communities the viewer may see, with member and thread counts, by name."""
     where, args = _visible_clause(viewer)
     where += ' AND c."archived" = {}'
@@ -43,7 +45,7 @@ async def list_communities(viewer: Viewer, page: int = 1, per_page: int = 50) ->
     rows = await db.raw(
         'SELECT c."id", c."slug", c."name", c."description", c."description_html", c."visibility", '
         '(SELECT COUNT(*) FROM "membership" m WHERE m."community" = c."id") AS "member_count", '
-        "(SELECT COUNT(*) FROM \"thread\" t WHERE t.\"community\" = c.\"id\" AND t.\"status\" = 'published') "
+        '(SELECT COUNT(*) FROM "thread" t WHERE t."community" = c."id" AND t."status" = \'published\') '
         'AS "thread_count" '
         f'FROM "community" c WHERE {where} ORDER BY c."name" LIMIT {{}} OFFSET {{}}',
         *args,
@@ -88,13 +90,19 @@ async def create_community(
         form.fail("slug", "Use lowercase letters, numbers and hyphens, like heart-failure.")
     name_value = form.text("name", name, label="Name", max_length=80, min_length=2)
     description_value = form.text(
-        "description", description, label="Description", max_length=DESCRIPTION_MAX,
-        required=False, multiline=True,
+        "description",
+        description,
+        label="Description",
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        multiline=True,
     )
     visibility_value = form.choice("visibility", visibility, VISIBILITIES, label="Visibility")
     form.check()
     if await Community.exists().where(Community.slug == slug_value):
-        raise Conflict("That address is taken.", {"slug": "Another community already uses that address."})
+        raise Conflict(
+            "That address is taken.", {"slug": "Another community already uses that address."}
+        )
     rows = await Community.insert(
         Community(
             slug=slug_value,

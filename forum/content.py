@@ -53,9 +53,7 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "striketh
 # Headings start at h2 in posts: h1 belongs to the page.
 _markdown.add_render_rule(
     "heading_open",
-    lambda self, tokens, idx, options, env: (
-        f"<h{min(6, int(tokens[idx].tag[1]) + 1)}>"
-    ),
+    lambda self, tokens, idx, options, env: f"<h{min(6, int(tokens[idx].tag[1]) + 1)}>",
 )
 _markdown.add_render_rule(
     "heading_close",

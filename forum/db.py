@@ -29,7 +29,7 @@ SQLITE_BUSY_TIMEOUT = 30.0
 class KindredSQLiteEngine(SQLiteEngine):
     """SQLite with WAL and a pool of persistent autocommit connections for reads."""
 
-    __slots__ = ("_pool", "_pool_size", "_all")
+    __slots__ = ("_all", "_pool", "_pool_size")
 
     def __init__(self, path: str, pool_size: int = 4) -> None:
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT)

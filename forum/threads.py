@@ -78,9 +78,9 @@ async def _refresh_thread_counts(thread_id: int, touch: bool) -> None:
     """Recompute the derived reply count (and last activity on new replies)."""
     await db.raw(
         'UPDATE "thread" SET "reply_count" = (SELECT COUNT(*) FROM "post" p '
-        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})' + (
-            ', "last_activity_at" = {}' if touch else ""
-        ) + ' WHERE "id" = {}',
+        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})'
+        + (', "last_activity_at" = {}' if touch else "")
+        + ' WHERE "id" = {}',
         thread_id,
         False,
         PUBLISHED,
@@ -104,23 +104,30 @@ async def _load_thread(thread_id: Any) -> tuple[dict[str, Any] | None, dict[str,
     if row is None:
         return None, None
     community = {
-        key.removeprefix("community."): value for key, value in row.items() if key.startswith("community.")
+        key.removeprefix("community."): value
+        for key, value in row.items()
+        if key.startswith("community.")
     }
     thread = {key: value for key, value in row.items() if not key.startswith("community.")}
     return thread, community
 
 
-async def start_thread(settings: Settings, viewer: Viewer, slug: Any, draft: Draft) -> dict[str, Any]:
+async def start_thread(
+    settings: Settings, viewer: Viewer, slug: Any, draft: Draft
+) -> dict[str, Any]:
     """Start a thread in a community; returns the thread with its opening post's id."""
     community = ensure_can_view_community(viewer, await find_community(slug))
     ensure_can_post_in(viewer, community)
     form = Form()
-    title = form.text("title", draft.title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN)
+    title = form.text(
+        "title", draft.title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN
+    )
     body = _check_body(form, draft.body)
     kind = form.choice("kind", draft.kind, THREAD_KINDS, label="Kind")
     form.check()
     await ratelimit.hit(
-        f"post:{viewer.id}", settings.rate_limits["post_user"],
+        f"post:{viewer.id}",
+        settings.rate_limits["post_user"],
         message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
     )
     rendered = content.render(body)
@@ -161,7 +168,9 @@ async def start_thread(settings: Settings, viewer: Viewer, slug: Any, draft: Dra
     }
 
 
-async def post_reply(settings: Settings, viewer: Viewer, thread_id: Any, body: Any) -> dict[str, Any]:
+async def post_reply(
+    settings: Settings, viewer: Viewer, thread_id: Any, body: Any
+) -> dict[str, Any]:
     """Reply to a thread the viewer may see and post in."""
     thread, community = await _load_thread(thread_id)
     ensure_can_view_thread(viewer, thread, community)
@@ -173,7 +182,8 @@ async def post_reply(settings: Settings, viewer: Viewer, thread_id: Any, body: A
     text = _check_body(form, body)
     form.check()
     await ratelimit.hit(
-        f"post:{viewer.id}", settings.rate_limits["post_user"],
+        f"post:{viewer.id}",
+        settings.rate_limits["post_user"],
         message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
     )
     rendered = content.render(text)
@@ -213,7 +223,9 @@ async def get_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
     ensure_can_view_thread(viewer, thread, community)
     if not can_view_content(viewer, post, community["id"]):
         raise NotFound("We couldn't find that post.")
-    author = await User.select(User.username, User.display_name).where(User.id == post["author"]).first()
+    author = (
+        await User.select(User.username, User.display_name).where(User.id == post["author"]).first()
+    )
     return {
         **post,
         "community": community["slug"],
@@ -234,7 +246,9 @@ async def edit_post(viewer: Viewer, post_id: Any, body: Any, title: Any = None) 
     text = _check_body(form, body)
     new_title = None
     if title is not None and post["is_opening"]:
-        new_title = form.text("title", title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN)
+        new_title = form.text(
+            "title", title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN
+        )
     form.check()
     rendered = content.render(text)
     now = _now()
@@ -269,7 +283,9 @@ async def delete_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
     ensure_can_view_thread(viewer, thread, community)
     ensure_can_delete_post(viewer, post)
     async with db.transaction():
-        await Post.update({Post.status: DELETED, Post.edited_at: _now()}).where(Post.id == post["id"])
+        await Post.update({Post.status: DELETED, Post.edited_at: _now()}).where(
+            Post.id == post["id"]
+        )
         await _refresh_thread_counts(thread["id"], touch=False)
         await outbox.enqueue("thread", thread["id"])
     return {**post, "status": DELETED}
@@ -293,7 +309,11 @@ def _thread_filter(viewer: Viewer, community_id: int) -> tuple[str, list[Any]]:
     if moderates(viewer, community_id):
         return 't."status" IN ({}, {}, {})', [PUBLISHED, HELD, HIDDEN]
     if viewer.signed_in:
-        return '(t."status" = {} OR (t."status" = {} AND t."author" = {}))', [PUBLISHED, HELD, viewer.id]
+        return '(t."status" = {} OR (t."status" = {} AND t."author" = {}))', [
+            PUBLISHED,
+            HELD,
+            viewer.id,
+        ]
     return 't."status" = {}', [PUBLISHED]
 
 
@@ -331,7 +351,7 @@ async def recent_threads(viewer: Viewer, limit: int = 8) -> list[dict[str, Any]]
         'SELECT t."id", t."title", t."kind", t."reply_count", t."expert_answered", t."last_activity_at", '
         'c."slug" AS "community_slug", c."name" AS "community_name" '
         'FROM "thread" t JOIN "community" c ON c."id" = t."community" '
-        f"WHERE t.\"status\" = {{}} AND {where} "
+        f'WHERE t."status" = {{}} AND {where} '
         'ORDER BY t."last_activity_at" DESC LIMIT {}',
         PUBLISHED,
         *args,
@@ -348,10 +368,15 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
         shown.update(body="", body_html="", placeholder=placeholder)
     else:
         shown["placeholder"] = None
-    shown["can_edit"] = visible and viewer.signed_in and (
-        post["author"] == viewer.id or moderates(viewer, community_id)
-    ) and post["status"] != DELETED
-    shown["can_delete"] = visible and viewer.signed_in and post["author"] == viewer.id and post["status"] != DELETED
+    shown["can_edit"] = (
+        visible
+        and viewer.signed_in
+        and (post["author"] == viewer.id or moderates(viewer, community_id))
+        and post["status"] != DELETED
+    )
+    shown["can_delete"] = (
+        visible and viewer.signed_in and post["author"] == viewer.id and post["status"] != DELETED
+    )
     return shown
 
 
@@ -370,7 +395,7 @@ async def get_thread(
     else:
         where, args = 'p."status" <> {}', [HELD]
     rows = await db.raw(
-        f"SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM \"post\" p WHERE p.\"thread\" = {{}} AND {where}) "
+        f'SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM "post" p WHERE p."thread" = {{}} AND {where}) '
         'AS "total" FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
         f'WHERE p."thread" = {{}} AND {where} ORDER BY p."created_at", p."id" LIMIT {{}} OFFSET {{}}',
         thread["id"],
@@ -382,9 +407,13 @@ async def get_thread(
     )
     total = rows[0]["total"] if rows else 0
     if not rows and page > 1:
-        total = (await db.raw(
-            f'SELECT COUNT(*) AS n FROM "post" p WHERE p."thread" = {{}} AND {where}', thread["id"], *args
-        ))[0]["n"]
+        total = (
+            await db.raw(
+                f'SELECT COUNT(*) AS n FROM "post" p WHERE p."thread" = {{}} AND {where}',
+                thread["id"],
+                *args,
+            )
+        )[0]["n"]
     posts = [_present_post(viewer, row, community["id"]) for row in rows]
     return {
         "thread": thread,

@@ -23,7 +23,9 @@ from forum.permissions import Viewer
 from forum.settings import RateLimit, Settings
 
 ENGINE = os.environ.get("KINDRED_TEST_DB", "sqlite")
-POSTGRES_URL = os.environ.get("KINDRED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "KINDRED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PASSWORD = "correct horse battery"
 GENEROUS = RateLimit(10_000, 60)
@@ -32,9 +34,13 @@ GENEROUS = RateLimit(10_000, 60)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if ENGINE == "postgres" and item.get_closest_marker("sqlite_only"):
-            item.add_marker(pytest.mark.skip(reason="SQLite-only test, this is the PostgreSQL pass"))
+            item.add_marker(
+                pytest.mark.skip(reason="SQLite-only test, this is the PostgreSQL pass")
+            )
         if ENGINE == "sqlite" and item.get_closest_marker("postgres_only"):
-            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test, this is the SQLite pass"))
+            item.add_marker(
+                pytest.mark.skip(reason="PostgreSQL-only test, this is the SQLite pass")
+            )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -63,8 +69,12 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin = asyncio.run(_postgres_admin_engine())
     except Exception as error:
         if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but did not answer at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL server answered at {POSTGRES_URL} ({error}); start it to run this pass")
+            pytest.fail(
+                f"PostgreSQL is required in CI but did not answer at {POSTGRES_URL}: {error}"
+            )
+        pytest.skip(
+            f"no PostgreSQL server answered at {POSTGRES_URL} ({error}); start it to run this pass"
+        )
     asyncio.run(admin.run_ddl(f'DROP DATABASE IF EXISTS "{name}"'))
     asyncio.run(admin.run_ddl(f'CREATE DATABASE "{name}"'))
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -99,7 +109,9 @@ def settings(tmp_path: Path, database: str) -> Settings:
         database_url=url,
         secret_key="test-secret-key-not-for-production",
         password_cost=2**10,
-        rate_limits={name: GENEROUS for name in ("sign_in_ip", "sign_in_user", "register_ip", "post_user")},
+        rate_limits={
+            name: GENEROUS for name in ("sign_in_ip", "sign_in_user", "register_ip", "post_user")
+        },
         db_pool_min=1,
         db_pool_max=4,
     )
@@ -137,7 +149,8 @@ def make_client(app: Any) -> Callable[[], httpx.AsyncClient]:
 
 async def make_user(settings: Settings, username: str, role: str = "member") -> dict[str, Any]:
     user = await accounts.register(
-        settings, accounts.Registration(username=username, password=PASSWORD, display_name=username.title()),
+        settings,
+        accounts.Registration(username=username, password=PASSWORD, display_name=username.title()),
         role=role,
     )
     return {**user, "password": PASSWORD}
@@ -167,7 +180,9 @@ async def admin(app: Any, settings: Settings) -> dict[str, Any]:
 async def community(app: Any, admin: dict[str, Any]) -> dict[str, Any]:
     """A public community."""
     return await communities.create_community(
-        await viewer_of(admin), slug="celiac", name="Celiac disease",
+        await viewer_of(admin),
+        slug="celiac",
+        name="Celiac disease",
         description="For people living with **celiac disease** and those who care for them.",
     )
 
@@ -175,7 +190,10 @@ async def community(app: Any, admin: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 async def private_community(app: Any, admin: dict[str, Any]) -> dict[str, Any]:
     return await communities.create_community(
-        await viewer_of(admin), slug="hiv-support", name="Living with HIV", visibility="private",
+        await viewer_of(admin),
+        slug="hiv-support",
+        name="Living with HIV",
+        visibility="private",
         description="A private space.",
     )
 
@@ -202,10 +220,14 @@ async def outsider(app: Any, settings: Settings) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def moderator(app: Any, settings: Settings, admin: dict[str, Any], community: dict[str, Any]) -> dict[str, Any]:
+async def moderator(
+    app: Any, settings: Settings, admin: dict[str, Any], community: dict[str, Any]
+) -> dict[str, Any]:
     """Moderates the public community."""
     user = await make_user(settings, "grace_mod", "moderator")
-    await communities.add_member(await viewer_of(admin), community["slug"], user["username"], role="moderator")
+    await communities.add_member(
+        await viewer_of(admin), community["slug"], user["username"], role="moderator"
+    )
     return user
 
 
@@ -219,11 +241,18 @@ async def clinician(app: Any, settings: Settings, community: dict[str, Any]) -> 
 @pytest.fixture
 def thread_factory(app: Any, settings: Settings) -> Callable[..., Awaitable[dict[str, Any]]]:
     async def make(
-        *, community: dict[str, Any], author: dict[str, Any], title: str = "Eating out safely when travelling?",
-        body: str = "Any tips for **gluten free** restaurants abroad?", kind: str = "discussion",
+        *,
+        community: dict[str, Any],
+        author: dict[str, Any],
+        title: str = "Eating out safely when travelling?",
+        body: str = "Any tips for **gluten free** restaurants abroad?",
+        kind: str = "discussion",
     ) -> dict[str, Any]:
         return await threads.start_thread(
-            settings, await viewer_of(author), community["slug"], threads.Draft(title=title, body=body, kind=kind)
+            settings,
+            await viewer_of(author),
+            community["slug"],
+            threads.Draft(title=title, body=body, kind=kind),
         )
 
     return make
@@ -231,7 +260,12 @@ def thread_factory(app: Any, settings: Settings) -> Callable[..., Awaitable[dict
 
 @pytest.fixture
 def reply_factory(app: Any, settings: Settings) -> Callable[..., Awaitable[dict[str, Any]]]:
-    async def make(*, thread: dict[str, Any], author: dict[str, Any], body: str = "Me too! Try the app *Find Me GF*.") -> dict[str, Any]:
+    async def make(
+        *,
+        thread: dict[str, Any],
+        author: dict[str, Any],
+        body: str = "Me too! Try the app *Find Me GF*.",
+    ) -> dict[str, Any]:
         return await threads.post_reply(settings, await viewer_of(author), thread["id"], body)
 
     return make
@@ -253,18 +287,30 @@ async def csrf_from(client: httpx.AsyncClient, path: str = "/login") -> str:
 async def sign_in(client: httpx.AsyncClient, user: dict[str, Any]) -> None:
     token = await csrf_from(client, "/login")
     response = await client.post(
-        "/login", data={"username": user["username"], "password": user["password"], "csrf_token": token}
+        "/login",
+        data={"username": user["username"], "password": user["password"], "csrf_token": token},
     )
     assert response.status_code == 303, response.text
 
 
 async def api_token(client: httpx.AsyncClient, user: dict[str, Any]) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/token", json={"username": user["username"], "password": user["password"]})
+    response = await client.post(
+        "/api/v1/auth/token", json={"username": user["username"], "password": user["password"]}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, str], form_page: str | None = None) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, str], form_page: str | None = None
+) -> httpx.Response:
     """Submit a form the way a browser does: fetch a page for the token, then post."""
     token = await csrf_from(client, form_page or "/")
     return await client.post(path, data={**data, "csrf_token": token})
+
+
+def shows(response: httpx.Response, text: str) -> bool:
+    """True when the page shows `text` (as the template escaped it)."""
+    from markupsafe import escape
+
+    return str(escape(text)) in response.text

@@ -40,7 +40,11 @@ def profile_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @operation(
-    "POST", "/auth/register", "Create a member account", tag="accounts", status=201,
+    "POST",
+    "/auth/register",
+    "Create a member account",
+    tag="accounts",
+    status=201,
     body=obj(
         {
             "username": string(32, min_length=3),
@@ -68,41 +72,76 @@ async def register(request: Request) -> Response:
 
 
 @operation(
-    "POST", "/auth/token", "Exchange a username and password for a bearer token", tag="accounts",
+    "POST",
+    "/auth/token",
+    "Exchange a username and password for a bearer token",
+    tag="accounts",
     body=obj({"username": string(64), "password": string(256)}, ["username", "password"]),
-    response=obj({"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
-                 ["token", "expires_at"]),
+    response=obj(
+        {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
+        ["token", "expires_at"],
+    ),
 )
 async def token(request: Request) -> Response:
     from datetime import UTC, datetime, timedelta
 
     body = await json_body(request)
     settings = settings_of(request)
-    user = await accounts.authenticate(settings, body.get("username"), body.get("password"), ip=client_ip(request))
+    user = await accounts.authenticate(
+        settings, body.get("username"), body.get("password"), ip=client_ip(request)
+    )
     expires = datetime.now(UTC) + timedelta(seconds=settings.token_max_age)
-    return ok({"token": signer_of(request).issue_token(user["id"], user["session_epoch"]), "expires_at": iso(expires)})
+    return ok(
+        {
+            "token": signer_of(request).issue_token(user["id"], user["session_epoch"]),
+            "expires_at": iso(expires),
+        }
+    )
 
 
-@operation("GET", "/me", "The signed-in person", tag="accounts", auth=True,
-           response=obj({**PROFILE["properties"], "roles": {"type": "array", "items": {"type": "string"}}},
-                        ["id", "username", "display_name", "roles", "trust_level"]))
+@operation(
+    "GET",
+    "/me",
+    "The signed-in person",
+    tag="accounts",
+    auth=True,
+    response=obj(
+        {**PROFILE["properties"], "roles": {"type": "array", "items": {"type": "string"}}},
+        ["id", "username", "display_name", "roles", "trust_level"],
+    ),
+)
 async def me(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     row = await accounts.get_user_row(viewer.id)  # type: ignore[arg-type]
     return ok({**profile_json(row), "roles": [row["role"]]})
 
 
-@operation("PATCH", "/me", "Change display name or bio", tag="accounts", auth=True,
-           body=obj({"display_name": string(64), "bio": string(2000)}), response=PROFILE)
+@operation(
+    "PATCH",
+    "/me",
+    "Change display name or bio",
+    tag="accounts",
+    auth=True,
+    body=obj({"display_name": string(64), "bio": string(2000)}),
+    response=PROFILE,
+)
 async def update_me(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
-    row = await accounts.update_profile(viewer, display_name=body.get("display_name"), bio=body.get("bio"))
+    row = await accounts.update_profile(
+        viewer, display_name=body.get("display_name"), bio=body.get("bio")
+    )
     return ok(profile_json(row))
 
 
-@operation("POST", "/me/sign-out-everywhere", "Revoke every session and token", tag="accounts", auth=True,
-           response=obj({"signed_out": {"type": "boolean"}}))
+@operation(
+    "POST",
+    "/me/sign-out-everywhere",
+    "Revoke every session and token",
+    tag="accounts",
+    auth=True,
+    response=obj({"signed_out": {"type": "boolean"}}),
+)
 async def sign_out_everywhere(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     await accounts.sign_out_everywhere(viewer)

@@ -56,8 +56,18 @@ def operation(
 
     def register(handler: Handler) -> Handler:
         REGISTRY.append(
-            Operation(method, path, summary, handler, body, response or {"type": "object"},
-                      status, auth, query, tag)
+            Operation(
+                method,
+                path,
+                summary,
+                handler,
+                body,
+                response or {"type": "object"},
+                status,
+                auth,
+                query,
+                tag,
+            )
         )
         return handler
 
@@ -80,7 +90,9 @@ def routes() -> list[Route]:
     return result
 
 
-def string(max_length: int, *, min_length: int = 0, enum: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def string(
+    max_length: int, *, min_length: int = 0, enum: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **extra}
     if min_length:
         schema["minLength"] = min_length
@@ -130,12 +142,16 @@ async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or a 4xx that says what is wrong with it."""
     content_type = request.headers.get("content-type", "")
     if content_type and "json" not in content_type:
-        raise Invalid({"body": "Send JSON with Content-Type: application/json."}, "Expected a JSON body.")
+        raise Invalid(
+            {"body": "Send JSON with Content-Type: application/json."}, "Expected a JSON body."
+        )
     raw = await request.body()
     if len(raw) > request.app.state.settings.max_body_bytes:
         raise TooLarge("That request is too large.")
     if not raw.strip():
-        raise Invalid({"body": "The request body is empty; send a JSON object."}, "Expected a JSON body.")
+        raise Invalid(
+            {"body": "The request body is empty; send a JSON object."}, "Expected a JSON body."
+        )
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -151,7 +167,9 @@ async def api_viewer(request: Request, *, required: bool = False) -> Viewer:
     if getattr(request.state, "auth", None) == "bad_token":
         from forum.errors import NotSignedIn
 
-        raise NotSignedIn("That token is invalid or has expired. Get a new one from /api/v1/auth/token.")
+        raise NotSignedIn(
+            "That token is invalid or has expired. Get a new one from /api/v1/auth/token."
+        )
     check_api_csrf(request)
     if required and not viewer.signed_in:
         from forum.errors import NotSignedIn
@@ -165,7 +183,9 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
 
 
 def error_response(error: KindredError) -> JSONResponse:
-    body: dict[str, Any] = {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
+    body: dict[str, Any] = {
+        "error": {"code": error.code, "message": error.message, "fields": error.fields}
+    }
     headers = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:

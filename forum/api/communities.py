@@ -50,7 +50,9 @@ THREAD_SUMMARY = obj(
     },
     ["id", "title", "kind", "status", "reply_count"],
 )
-MODERATION = obj({"action": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "object"}}})
+MODERATION = obj(
+    {"action": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "object"}}}
+)
 
 
 def community_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +82,9 @@ def thread_summary_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@operation("GET", "/communities", "Communities you may see", query=PAGING, response=list_of(COMMUNITY))
+@operation(
+    "GET", "/communities", "Communities you may see", query=PAGING, response=list_of(COMMUNITY)
+)
 async def list_communities(request: Request) -> Response:
     viewer = await api_viewer(request)
     page, per_page = paging(request)
@@ -89,7 +93,11 @@ async def list_communities(request: Request) -> Response:
 
 
 @operation(
-    "POST", "/communities", "Create a community (admins)", auth=True, status=201,
+    "POST",
+    "/communities",
+    "Create a community (admins)",
+    auth=True,
+    status=201,
     body=obj(
         {
             "slug": string(48, min_length=2),
@@ -105,8 +113,11 @@ async def create_community(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
     row = await communities.create_community(
-        viewer, slug=body.get("slug"), name=body.get("name"),
-        description=body.get("description") or "", visibility=body.get("visibility") or "public",
+        viewer,
+        slug=body.get("slug"),
+        name=body.get("name"),
+        description=body.get("description") or "",
+        visibility=body.get("visibility") or "public",
     )
     return ok(community_json(row), 201)
 
@@ -117,16 +128,26 @@ async def get_community(request: Request) -> Response:
     return ok(community_json(await communities.get_community(viewer, request.path_params["slug"])))
 
 
-@operation("POST", "/communities/{slug}/join", "Join a public community", auth=True,
-           response=obj({"joined": {"type": "boolean"}, "community": {"type": "string"}}))
+@operation(
+    "POST",
+    "/communities/{slug}/join",
+    "Join a public community",
+    auth=True,
+    response=obj({"joined": {"type": "boolean"}, "community": {"type": "string"}}),
+)
 async def join(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     community = await communities.join(viewer, request.path_params["slug"])
     return ok({"joined": True, "community": community["slug"]})
 
 
-@operation("POST", "/communities/{slug}/leave", "Leave a community", auth=True,
-           response=obj({"left": {"type": "boolean"}, "community": {"type": "string"}}))
+@operation(
+    "POST",
+    "/communities/{slug}/leave",
+    "Leave a community",
+    auth=True,
+    response=obj({"left": {"type": "boolean"}, "community": {"type": "string"}}),
+)
 async def leave(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     community = await communities.leave(viewer, request.path_params["slug"])
@@ -134,7 +155,9 @@ async def leave(request: Request) -> Response:
 
 
 @operation(
-    "GET", "/communities/{slug}/threads", "Threads of a community, most recently active first",
+    "GET",
+    "/communities/{slug}/threads",
+    "Threads of a community, most recently active first",
     query=(*PAGING, ("kind", {"type": "string", "enum": ["discussion", "ask_clinician"]})),
     response=list_of(THREAD_SUMMARY),
 )
@@ -142,14 +165,21 @@ async def list_threads(request: Request) -> Response:
     viewer = await api_viewer(request)
     page, per_page = paging(request)
     _, listing = await threads.list_threads(
-        viewer, request.path_params["slug"], page=page, per_page=per_page,
+        viewer,
+        request.path_params["slug"],
+        page=page,
+        per_page=per_page,
         kind=request.query_params.get("kind"),
     )
     return ok(page_json(listing, [thread_summary_json(row) for row in listing.items]))
 
 
 @operation(
-    "POST", "/communities/{slug}/threads", "Start a thread", auth=True, status=201,
+    "POST",
+    "/communities/{slug}/threads",
+    "Start a thread",
+    auth=True,
+    status=201,
     body=obj(
         {
             "title": string(200, min_length=5),
@@ -159,8 +189,12 @@ async def list_threads(request: Request) -> Response:
         ["title", "body"],
     ),
     response=obj(
-        {"id": {"type": "integer"}, "status": {"type": "string"}, "post_id": {"type": "integer"},
-         "moderation": MODERATION},
+        {
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "post_id": {"type": "integer"},
+            "moderation": MODERATION,
+        },
         ["id", "status", "post_id", "moderation"],
     ),
 )
@@ -168,8 +202,19 @@ async def start_thread(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
     created = await threads.start_thread(
-        settings_of(request), viewer, request.path_params["slug"],
-        threads.Draft(title=body.get("title"), body=body.get("body"), kind=body.get("kind") or "discussion"),  # type: ignore[arg-type]
+        settings_of(request),
+        viewer,
+        request.path_params["slug"],
+        threads.Draft(
+            title=body.get("title"), body=body.get("body"), kind=body.get("kind") or "discussion"
+        ),  # type: ignore[arg-type]
     )
-    return ok({"id": created["id"], "status": created["status"], "post_id": created["post_id"],
-               "moderation": {"action": "publish", "reasons": []}}, 201)
+    return ok(
+        {
+            "id": created["id"],
+            "status": created["status"],
+            "post_id": created["post_id"],
+            "moderation": {"action": "publish", "reasons": []},
+        },
+        201,
+    )

@@ -30,16 +30,31 @@ ERROR_STATUSES = {
 
 def _operation(op: Operation) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer", "minimum": 1} if name == "id" else {"type": "string", "maxLength": 64}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1}
+            if name == "id"
+            else {"type": "string", "maxLength": 64},
+        }
         for name in _path_names(op.path)
     ]
-    parameters += [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in op.query]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in op.query
+    ]
     responses: dict[str, Any] = {
-        str(op.status): {"description": "Success", "content": {"application/json": {"schema": op.response}}}
+        str(op.status): {
+            "description": "Success",
+            "content": {"application/json": {"schema": op.response}},
+        }
     }
     for status, description in ERROR_STATUSES.items():
-        responses[status] = {"description": description, "content": {"application/json": {"schema": ERROR}}}
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": ERROR}},
+        }
     result: dict[str, Any] = {
         "summary": op.summary,
         "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
@@ -48,7 +63,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         "responses": responses,
     }
     if op.body is not None:
-        result["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.body}},
+        }
     if op.auth:
         result["security"] = [{"bearer": []}]
     return result

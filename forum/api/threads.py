@@ -42,14 +42,23 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @operation(
-    "GET", "/threads/{id}", "A thread with one page of its posts", query=PAGING,
+    "GET",
+    "/threads/{id}",
+    "A thread with one page of its posts",
+    query=PAGING,
     response=obj(
         {
-            "id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"},
-            "community": {"type": "string"}, "status": {"type": "string"},
-            "expert_answered": {"type": "boolean"}, "reply_count": {"type": "integer"},
-            "posts": {"type": "array", "items": POST}, "page": {"type": "integer"},
-            "per_page": {"type": "integer"}, "total": {"type": "integer"},
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "kind": {"type": "string"},
+            "community": {"type": "string"},
+            "status": {"type": "string"},
+            "expert_answered": {"type": "boolean"},
+            "reply_count": {"type": "integer"},
+            "posts": {"type": "array", "items": POST},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
         },
         ["id", "title", "kind", "community", "status", "expert_answered", "posts"],
     ),
@@ -59,27 +68,49 @@ async def get_thread(request: Request) -> Response:
     page, per_page = paging(request)
     data = await threads.get_thread(viewer, request.path_params["id"], page=page, per_page=per_page)
     thread, posts = data["thread"], data["posts"]
-    return ok({
-        "id": thread["id"], "title": thread["title"], "kind": thread["kind"],
-        "community": data["community"]["slug"], "status": thread["status"],
-        "expert_answered": bool(thread["expert_answered"]), "reply_count": thread["reply_count"],
-        "posts": [post_json(row) for row in posts.items],
-        "page": posts.page, "per_page": posts.per_page, "total": posts.total,
-    })
+    return ok(
+        {
+            "id": thread["id"],
+            "title": thread["title"],
+            "kind": thread["kind"],
+            "community": data["community"]["slug"],
+            "status": thread["status"],
+            "expert_answered": bool(thread["expert_answered"]),
+            "reply_count": thread["reply_count"],
+            "posts": [post_json(row) for row in posts.items],
+            "page": posts.page,
+            "per_page": posts.per_page,
+            "total": posts.total,
+        }
+    )
 
 
 @operation(
-    "POST", "/threads/{id}/posts", "Reply to a thread", auth=True, status=201,
+    "POST",
+    "/threads/{id}/posts",
+    "Reply to a thread",
+    auth=True,
+    status=201,
     body=obj({"body": string(20000, min_length=1)}, ["body"]),
-    response=obj({"id": {"type": "integer"}, "status": {"type": "string"}, "moderation": MODERATION},
-                 ["id", "status", "moderation"]),
+    response=obj(
+        {"id": {"type": "integer"}, "status": {"type": "string"}, "moderation": MODERATION},
+        ["id", "status", "moderation"],
+    ),
 )
 async def reply(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
-    created = await threads.post_reply(settings_of(request), viewer, request.path_params["id"], body.get("body"))
-    return ok({"id": created["id"], "status": created["status"],
-               "moderation": {"action": "publish", "reasons": []}}, 201)
+    created = await threads.post_reply(
+        settings_of(request), viewer, request.path_params["id"], body.get("body")
+    )
+    return ok(
+        {
+            "id": created["id"],
+            "status": created["status"],
+            "moderation": {"action": "publish", "reasons": []},
+        },
+        201,
+    )
 
 
 @operation("GET", "/posts/{id}", "One post", response=POST)
@@ -89,19 +120,29 @@ async def get_post(request: Request) -> Response:
 
 
 @operation(
-    "PATCH", "/posts/{id}", "Edit a post (author or moderator); the old version is kept", auth=True,
+    "PATCH",
+    "/posts/{id}",
+    "Edit a post (author or moderator); the old version is kept",
+    auth=True,
     body=obj({"body": string(20000, min_length=1), "title": string(200, min_length=5)}, ["body"]),
     response=POST,
 )
 async def edit(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
-    post = await threads.edit_post(viewer, request.path_params["id"], body.get("body"), title=body.get("title"))
+    post = await threads.edit_post(
+        viewer, request.path_params["id"], body.get("body"), title=body.get("title")
+    )
     return ok(post_json(post))
 
 
-@operation("DELETE", "/posts/{id}", "Delete your own post", auth=True,
-           response=obj({"id": {"type": "integer"}, "status": {"type": "string"}}))
+@operation(
+    "DELETE",
+    "/posts/{id}",
+    "Delete your own post",
+    auth=True,
+    response=obj({"id": {"type": "integer"}, "status": {"type": "string"}}),
+)
 async def delete(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     post = await threads.delete_post(viewer, request.path_params["id"])

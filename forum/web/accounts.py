@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from forum import accounts
 from forum.errors import KindredError
-from forum.web.render import page, redirect, safe_next
+from forum.web.render import form_failed, page, redirect, safe_next
 from forum.web.session import (
     client_ip,
     get_viewer,
@@ -21,7 +21,9 @@ from forum.web.session import (
 
 async def register_page(request: Request) -> Response:
     if request.method == "GET":
-        return await page(request, "accounts/register.html", {"next": safe_next(request.query_params.get("next"))})
+        return await page(
+            request, "accounts/register.html", {"next": safe_next(request.query_params.get("next"))}
+        )
     form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in ("username", "email", "display_name")}
     target = safe_next(str(form.get("next", "")))
@@ -37,18 +39,22 @@ async def register_page(request: Request) -> Response:
             ip=client_ip(request),
         )
     except KindredError as error:
-        return await page(
-            request, "accounts/register.html",
-            {"errors": error.fields, "error": error.message, "values": values, "next": target},
-            status=error.status,
+        return await form_failed(
+            request, "accounts/register.html", error, {"values": values, "next": target}
         )
     sign_in(request, {**user, "session_epoch": 0})
-    return redirect(target, f"Welcome to Kindred, {user['display_name']}. Join a community to start posting.", request)
+    return redirect(
+        target,
+        f"Welcome to Kindred, {user['display_name']}. Join a community to start posting.",
+        request,
+    )
 
 
 async def login_page(request: Request) -> Response:
     if request.method == "GET":
-        return await page(request, "accounts/login.html", {"next": safe_next(request.query_params.get("next"))})
+        return await page(
+            request, "accounts/login.html", {"next": safe_next(request.query_params.get("next"))}
+        )
     form = await read_form(request)
     username = str(form.get("username", ""))
     target = safe_next(str(form.get("next", "")))
@@ -57,10 +63,11 @@ async def login_page(request: Request) -> Response:
             settings_of(request), username, str(form.get("password", "")), ip=client_ip(request)
         )
     except KindredError as error:
-        return await page(
-            request, "accounts/login.html",
-            {"errors": error.fields, "error": error.message, "values": {"username": username}, "next": target},
-            status=error.status,
+        return await form_failed(
+            request,
+            "accounts/login.html",
+            error,
+            {"values": {"username": username}, "next": target},
         )
     sign_in(request, user)
     return redirect(target, f"Welcome back, {user['display_name']}.", request)
@@ -89,10 +96,8 @@ async def settings_page(request: Request) -> Response:
     try:
         await accounts.update_profile(viewer, **values)
     except KindredError as error:
-        return await page(
-            request, "accounts/settings.html",
-            {"errors": error.fields, "error": error.message, "values": {**me, **values}},
-            status=error.status,
+        return await form_failed(
+            request, "accounts/settings.html", error, {"values": {**me, **values}}
         )
     return redirect("/settings", "Your profile is saved.", request)
 
@@ -108,13 +113,13 @@ async def change_password(request: Request) -> Response:
         )
     except KindredError as error:
         me = await accounts.get_user_row(viewer.id)  # type: ignore[arg-type]
-        return await page(
-            request, "accounts/settings.html",
-            {"errors": error.fields, "password_error": error.message, "values": me},
-            status=error.status,
+        return await form_failed(
+            request, "accounts/settings.html", error, {"values": me}, message_key="password_error"
         )
     sign_in(request, {"id": viewer.id, "session_epoch": epoch})
-    return redirect("/settings", "Your password is changed. Other devices have been signed out.", request)
+    return redirect(
+        "/settings", "Your password is changed. Other devices have been signed out.", request
+    )
 
 
 async def sign_out_everywhere(request: Request) -> Response:

@@ -10,7 +10,7 @@ from forum import communities, threads
 from forum.errors import KindredError
 from forum.pagination import MAX_PER_PAGE
 from forum.validation import positive_int
-from forum.web.render import page, redirect
+from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form
 
 
@@ -26,21 +26,30 @@ async def community_page(request: Request) -> Response:
     community = await communities.get_community(viewer, request.path_params["slug"])
     kind = request.query_params.get("kind")
     _, listing = await threads.list_threads(
-        viewer, community["slug"], page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
+        viewer,
+        community["slug"],
+        page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
         kind=kind,
     )
-    return await page(request, "communities/community.html",
-                      {"community": community, "threads": listing, "kind": kind})
+    return await page(
+        request,
+        "communities/community.html",
+        {"community": community, "threads": listing, "kind": kind},
+    )
 
 
 async def join(request: Request) -> Response:
     viewer = await get_viewer(request)
     slug = request.path_params["slug"]
     if not viewer.signed_in:
-        return redirect(f"/login?next=/c/{slug}", "Sign in or register to join this community.", request)
+        return redirect(
+            f"/login?next=/c/{slug}", "Sign in or register to join this community.", request
+        )
     await read_form(request)
     community = await communities.join(viewer, slug)
-    return redirect(f"/c/{community['slug']}", f"You've joined {community['name']}. Welcome!", request)
+    return redirect(
+        f"/c/{community['slug']}", f"You've joined {community['name']}. Welcome!", request
+    )
 
 
 async def leave(request: Request) -> Response:
@@ -67,9 +76,7 @@ async def new_community(request: Request) -> Response:
     except KindredError as error:
         if not error.fields:
             raise
-        return await page(request, "communities/new.html",
-                          {"errors": error.fields, "error": error.message, "values": values},
-                          status=error.status)
+        return await form_failed(request, "communities/new.html", error, {"values": values})
     return redirect(f"/c/{community['slug']}", "The community is ready.", request)
 
 

@@ -33,8 +33,14 @@ def ago(value: Any) -> str:
     seconds = int((datetime.now(UTC) - moment).total_seconds())
     if seconds < 60:
         return "just now"
-    for size, unit in ((31536000, "year"), (2592000, "month"), (604800, "week"),
-                       (86400, "day"), (3600, "hour"), (60, "minute")):
+    for size, unit in (
+        (31536000, "year"),
+        (2592000, "month"),
+        (604800, "week"),
+        (86400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+    ):
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
@@ -77,10 +83,14 @@ async def page(
         "values": {},
         **(context or {}),
     }
-    return request.app.state.templates.TemplateResponse(request, template, values, status_code=status)
+    return request.app.state.templates.TemplateResponse(
+        request, template, values, status_code=status
+    )
 
 
-def redirect(url: str, notice: str | None = None, request: Request | None = None) -> RedirectResponse:
+def redirect(
+    url: str, notice: str | None = None, request: Request | None = None
+) -> RedirectResponse:
     """303 after a successful form, with an optional one-time notice shown on the next page."""
     if notice and request is not None:
         request.session["notice"] = notice
@@ -92,3 +102,23 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+async def form_failed(
+    request: Request,
+    template: str,
+    error: Any,
+    context: dict[str, Any],
+    message_key: str = "error",
+) -> HTMLResponse:
+    """Show the form again with what went wrong beside each field and the typed text kept."""
+    response = await page(
+        request,
+        template,
+        {**context, "errors": error.fields, message_key: error.message},
+        status=error.status,
+    )
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, int(retry_after)))
+    return response

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from forum import communities, threads
 from forum.errors import KindredError
 from forum.validation import positive_int
-from forum.web.render import page, redirect
+from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form, settings_of
 
 
@@ -21,7 +21,8 @@ def _int_param(request: Request, name: str) -> int:
 async def thread_page(request: Request) -> Response:
     viewer = await get_viewer(request)
     data = await threads.get_thread(
-        viewer, _int_param(request, "thread_id"),
+        viewer,
+        _int_param(request, "thread_id"),
         page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
     )
     return await page(request, "threads/thread.html", data)
@@ -34,20 +35,34 @@ async def new_thread(request: Request) -> Response:
         return redirect(f"/login?next=/c/{slug}/new", "Sign in to start a conversation.", request)
     community = await communities.get_community(viewer, slug)
     if request.method == "GET":
-        return await page(request, "threads/new.html",
-                          {"community": community, "values": {"kind": request.query_params.get("kind", "discussion")}})
+        return await page(
+            request,
+            "threads/new.html",
+            {
+                "community": community,
+                "values": {"kind": request.query_params.get("kind", "discussion")},
+            },
+        )
     form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in ("title", "body", "kind")}
     try:
         created = await threads.start_thread(
-            settings_of(request), viewer, slug,
-            threads.Draft(title=values["title"], body=values["body"], kind=values["kind"] or "discussion"),
+            settings_of(request),
+            viewer,
+            slug,
+            threads.Draft(
+                title=values["title"], body=values["body"], kind=values["kind"] or "discussion"
+            ),
         )
     except KindredError as error:
-        return await page(request, "threads/new.html",
-                          {"community": community, "errors": error.fields, "error": error.message,
-                           "values": values}, status=error.status)
-    return redirect(f"/t/{created['id']}", "Your post is up. People here usually reply within a few hours.", request)
+        return await form_failed(
+            request, "threads/new.html", error, {"community": community, "values": values}
+        )
+    return redirect(
+        f"/t/{created['id']}",
+        "Your post is up. People here usually reply within a few hours.",
+        request,
+    )
 
 
 async def reply(request: Request) -> Response:
@@ -62,13 +77,15 @@ async def reply(request: Request) -> Response:
     except KindredError as error:
         if error.status == 404:
             raise
-        data = await threads.get_thread(viewer, thread_id, page=10_000)
-        return await page(request, "threads/thread.html",
-                          {**data, "errors": error.fields or {"body": error.message},
-                           "error": error.message, "values": {"body": body}}, status=error.status)
+        data = await threads.get_thread(viewer, thread_id)
+        return await form_failed(
+            request, "threads/thread.html", error, {**data, "values": {"body": body}}
+        )
     data = await threads.get_thread(viewer, thread_id)
     last_page = data["posts"].pages
-    return redirect(f"/t/{thread_id}?page={last_page}#post-{created['id']}", "Your reply is posted.", request)
+    return redirect(
+        f"/t/{thread_id}?page={last_page}#post-{created['id']}", "Your reply is posted.", request
+    )
 
 
 async def edit_post(request: Request) -> Response:
@@ -79,14 +96,18 @@ async def edit_post(request: Request) -> Response:
     form = await read_form(request)
     values = {"body": str(form.get("body", "")), "title": form.get("title")}
     try:
-        await threads.edit_post(viewer, post["id"], values["body"],
-                                title=str(values["title"]) if values["title"] is not None else None)
+        await threads.edit_post(
+            viewer,
+            post["id"],
+            values["body"],
+            title=str(values["title"]) if values["title"] is not None else None,
+        )
     except KindredError as error:
         if error.status == 404:
             raise
-        return await page(request, "threads/edit.html",
-                          {"post": post, "errors": error.fields, "error": error.message,
-                           "values": {**post, **values}}, status=error.status)
+        return await form_failed(
+            request, "threads/edit.html", error, {"post": post, "values": {**post, **values}}
+        )
     return redirect(f"/t/{post['thread']}#post-{post['id']}", "Your changes are saved.", request)
 
 

@@ -1,0 +1,46 @@
+# Kindred: `make run` serves the demo forum, `make test` runs every test on both engines.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PICCOLO_CONF := forum.piccolo_conf
+
+.PHONY: run test test-sqlite test-postgres test-browser lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kindred init
+	$(BIN)/kindred demo --if-empty
+	$(BIN)/kindred serve --host 127.0.0.1 --port 8000
+
+# Both passes run side by side (two cores); each prints its own summary.
+test: $(STAMP)
+	@$(BIN)/ruff check forum moderation search tests bench
+	@$(BIN)/ruff format --check forum moderation search tests bench
+	@bash scripts/test-both.sh
+
+test-sqlite: $(STAMP)
+	KINDRED_TEST_DB=sqlite $(BIN)/python -m pytest $(ARGS)
+
+test-postgres: $(STAMP)
+	KINDRED_TEST_DB=postgres $(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check forum moderation search tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format forum moderation search tests bench
+	$(BIN)/ruff check --fix forum moderation search tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/thread_page.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
