@@ -11,7 +11,7 @@ import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from forum import accounts, communities, threads
+from forum import accounts, communities, db, threads
 from forum.errors import Conflict
 from forum.permissions import Viewer
 from forum.settings import RateLimit, Settings
@@ -35,7 +35,7 @@ class DemoCommunity:
 
 @dataclass(frozen=True)
 class Person:
-    """A demo account: `joins` public communities, is added to private ones, may moderate."""
+    """A demo account. `joins` public communities itself; the admin adds it to private ones."""
 
     username: str
     display_name: str
@@ -175,7 +175,7 @@ PEOPLE = (
 CONVERSATIONS = (
     # Heart failure ------------------------------------------------------------------------
     Conversation(
-        "heart-failure", "dev_caregiver", "Does daily weighing really matter?", 12,
+        "heart-failure", "dev_caregiver", "Does daily weighing really matter?", 12.4,
         kind="ask_clinician",
         body="""
             My dad came home from hospital last week after a stay for his heart failure. The
@@ -220,7 +220,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "heart-failure", "rosa_hf", "Finding low-salt food that still tastes of something", 41,
+        "heart-failure", "rosa_hf", "Finding low-salt food that still tastes of something", 41.7,
         body="""
             Since cutting down on salt, everything tastes like cardboard to me. What do you
             cook that you actually enjoy? Here's what I have so far:
@@ -289,7 +289,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "heart-failure", "dev_caregiver", "What was cardiac rehab like for you?", 27,
+        "heart-failure", "dev_caregiver", "What was cardiac rehab like for you?", 27.2,
         body="""
             Dad has been offered a place on a cardiac rehab programme. He's nervous it will
             be like a gym full of fit people. What was it like for you?
@@ -349,7 +349,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "celiac", "helen_gf", "First year after diagnosis — what helped you?", 33,
+        "celiac", "helen_gf", "First year after diagnosis — what helped you?", 33.6,
         body="""
             I was diagnosed in 2004, when "gluten free" meant dry bread from the pharmacy.
             Looking back, these helped me most in the first year:
@@ -386,7 +386,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "celiac", "emma_t1mum", "My son has type 1 — should he be tested for celiac too?", 18,
+        "celiac", "emma_t1mum", "My son has type 1 — should he be tested for celiac too?", 18.3,
         kind="ask_clinician",
         body="""
             My son is nine and has had type 1 diabetes for three years. Someone in this
@@ -418,7 +418,8 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "celiac", "maria_celiac", "Sharing a kitchen with flatmates — how do you avoid crumbs?", 9,
+        "celiac", "maria_celiac", "Sharing a kitchen with flatmates — how do you avoid crumbs?",
+        9.45,
         body="""
             I share a kitchen with three flatmates who are kind about my diagnosis but very
             relaxed about crumbs. I think I've been glutened twice this month. How do you
@@ -451,7 +452,7 @@ CONVERSATIONS = (
     ),
     # Type 1 diabetes ----------------------------------------------------------------------
     Conversation(
-        "type-1-diabetes", "jun_t1", "Pump or pens? Trying to decide", 15,
+        "type-1-diabetes", "jun_t1", "Pump or pens? Trying to decide", 15.8,
         body="""
             My team says I can try an insulin pump if I want to. I've been on pens for a
             year and I'm doing OK, but my numbers swing around at night. For those who have
@@ -490,7 +491,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "type-1-diabetes", "emma_t1mum", "Night-time lows — how worried should I be?", 4,
+        "type-1-diabetes", "emma_t1mum", "Night-time lows — how worried should I be?", 4.1,
         kind="ask_clinician",
         body="""
             My son's sensor alarm has gone off for lows at around 3 a.m. three times this
@@ -528,7 +529,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "type-1-diabetes", "kofi_t1", "Exercise and blood sugar — what works for you?", 23,
+        "type-1-diabetes", "kofi_t1", "Exercise and blood sugar — what works for you?", 23.5,
         body="""
             I cycle most weekends and I'm still learning how to avoid going low halfway up
             a hill. Share what works for you, and for which kind of exercise. Mine:
@@ -553,7 +554,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "type-1-diabetes", "lena_t1", "New here? Say hello", 57,
+        "type-1-diabetes", "lena_t1", "New here? Say hello", 57.3,
         body="""
             Welcome to the type 1 community! Tell us a little about yourself if you'd like:
             how long you've had type 1 (or who you're here for), and what you hope to find.
@@ -576,7 +577,7 @@ CONVERSATIONS = (
     ),
     # Long COVID ---------------------------------------------------------------------------
     Conversation(
-        "long-covid", "ben_lc", "Pacing: how do you actually do it?", 20,
+        "long-covid", "ben_lc", "Pacing: how do you actually do it?", 20.6,
         body="""
             Everyone tells me to "pace myself", but I keep overdoing it on good days and then
             spend three days in bed. How do you actually do pacing in real life?
@@ -614,7 +615,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "long-covid", "aisha_longcovid", "Going back to work after long COVID", 8,
+        "long-covid", "aisha_longcovid", "Going back to work after long COVID", 8.2,
         body="""
             I've been off work for seven months and I'm talking to my school about coming
             back. I love my job but I'm scared of crashing again. Has anyone done a phased
@@ -679,7 +680,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "long-covid", "pat_caregiver", "Supporting my wife through long COVID — what helps?", 36,
+        "long-covid", "pat_caregiver", "Supporting my wife through long COVID — what helps?", 36.4,
         body="""
             My wife has had long COVID for two years. I want to help without taking over or
             treating her like she's fragile. For those living with it: what do the people
@@ -707,7 +708,7 @@ CONVERSATIONS = (
     ),
     # Caregivers' circle (private) -----------------------------------------------------------
     Conversation(
-        "caregivers-circle", "grace_mod", "Welcome to the caregivers' circle", 52,
+        "caregivers-circle", "grace_mod", "Welcome to the caregivers' circle", 52.7,
         body="""
             Welcome. This is a private space: only members can see what's written here. It's
             for the things that are hard to say elsewhere, like tiredness, frustration,
@@ -733,7 +734,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "caregivers-circle", "dev_caregiver", "Guilt about taking a weekend off", 10,
+        "caregivers-circle", "dev_caregiver", "Guilt about taking a weekend off", 10.3,
         body="""
             My sister has offered to stay with Dad for a weekend so I can go away. I'm
             exhausted, but I feel guilty even thinking about it. What if something happens
@@ -759,7 +760,7 @@ CONVERSATIONS = (
         ),
     ),
     Conversation(
-        "caregivers-circle", "emma_t1mum", "How do you get any sleep?", 3,
+        "caregivers-circle", "emma_t1mum", "How do you get any sleep?", 3.35,
         body="""
             Between sensor alarms and worrying, I haven't slept a full night in months. My
             partner and I are both running on empty. How do other caregivers manage nights?
@@ -807,7 +808,26 @@ async def seed(settings: Settings) -> str:
         rate_limits={name: RateLimit(100_000, 60) for name in settings.rate_limits}
     )
     now = datetime.now(UTC)
+    # One transaction (the services' own nest inside it): all or nothing, and on SQLite one
+    # commit instead of hundreds.
+    async with db.transaction():
+        ids = await _add_people_and_communities(settings)
+        replies = await _add_conversations(settings, ids, now)
+        # People and communities were there before the first conversation, not made today.
+        since = now - timedelta(days=SITE_AGE_DAYS)
+        await User.update({User.created_at: since}).where(User.id.is_in(list(ids.values())))
+        await Membership.update({Membership.joined_at: since}).where(
+            Membership.user.is_in(list(ids.values()))
+        )
+        await Community.update({Community.created_at: since}).where(Community.slug.is_in(slugs))
+    return (
+        f"{len(COMMUNITIES)} communities, {len(PEOPLE)} people, {len(CONVERSATIONS)} "
+        f"conversations, {replies} replies (the administrator is {ADMIN})"
+    )
 
+
+async def _add_people_and_communities(settings: Settings) -> dict[str, int]:
+    """Register everyone, create the communities, appoint moderators; returns ids by username."""
     ids: dict[str, int] = {}
     for person in PEOPLE:
         registration = accounts.Registration(
@@ -816,7 +836,6 @@ async def seed(settings: Settings) -> str:
         user = await accounts.register(settings, registration, role=person.role)
         ids[person.username] = user["id"]
     admin = await _viewer(ids[ADMIN])
-    private = {c.slug for c in COMMUNITIES if c.visibility == "private"}
     for community in COMMUNITIES:
         await communities.create_community(
             admin,
@@ -825,6 +844,7 @@ async def seed(settings: Settings) -> str:
             description=community.description,
             visibility=community.visibility,
         )
+    private = {c.slug for c in COMMUNITIES if c.visibility == "private"}
     for person in PEOPLE:
         for slug in person.moderates:
             await communities.add_member(admin, slug, person.username, role="moderator")
@@ -835,8 +855,13 @@ async def seed(settings: Settings) -> str:
                 await communities.join(await _viewer(ids[person.username]), slug)
         if person.bio:
             await accounts.update_profile(await _viewer(ids[person.username]), bio=person.bio)
-    viewers = {username: await _viewer(user_id) for username, user_id in ids.items()}
+    return ids
 
+
+async def _add_conversations(settings: Settings, ids: dict[str, int], now: datetime) -> int:
+    """Post every conversation, then move its posts back in time; returns the reply count."""
+    # Loaded after joining: memberships live in the Viewer.
+    viewers = {username: await _viewer(user_id) for username, user_id in ids.items()}
     replies = 0
     for conversation in CONVERSATIONS:
         started = now - timedelta(days=conversation.days_ago)
@@ -858,15 +883,4 @@ async def seed(settings: Settings) -> str:
         await Thread.update({Thread.created_at: started, Thread.last_activity_at: last}).where(
             Thread.id == thread["id"]
         )
-
-    # People and communities were "there" before the first conversation, not created today.
-    since = now - timedelta(days=SITE_AGE_DAYS)
-    await User.update({User.created_at: since}).where(User.id.is_in(list(ids.values())))
-    await Membership.update({Membership.joined_at: since}).where(
-        Membership.user.is_in(list(ids.values()))
-    )
-    await Community.update({Community.created_at: since}).where(Community.slug.is_in(slugs))
-    return (
-        f"{len(COMMUNITIES)} communities, {len(PEOPLE)} people, {len(CONVERSATIONS)} "
-        f"conversations, {replies} replies (the administrator is {ADMIN})"
-    )
+    return replies
