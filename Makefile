@@ -32,6 +32,9 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	KINDRED_TEST_DB=postgres $(BIN)/python -m pytest $(ARGS)
 
+test-browser: $(STAMP)
+	KINDRED_TEST_DB=sqlite $(BIN)/python -m pytest -m browser $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check forum moderation search tests bench
 

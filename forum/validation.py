@@ -47,7 +47,7 @@ class Form:
         cleaned = cleaned.strip()
         if not cleaned:
             if required:
-                self.errors[name] = f"Please enter {label.lower()}."
+                self.errors[name] = f"{label} can't be empty."
             return ""
         if len(cleaned) < min_length:
             self.errors[name] = f"{label} needs at least {min_length} characters."

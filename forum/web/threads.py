@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from forum import communities, threads
 from forum.errors import KindredError
+from forum.permissions import ensure_can_delete_post
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form, settings_of
@@ -112,7 +113,12 @@ async def edit_post(request: Request) -> Response:
 
 
 async def delete_post(request: Request) -> Response:
+    """Deleting asks first (a page, so it works without JavaScript); only the POST deletes."""
     viewer = await get_viewer(request)
+    if request.method == "GET":
+        post = await threads.get_post(viewer, _int_param(request, "post_id"))
+        ensure_can_delete_post(viewer, post)
+        return await page(request, "threads/delete.html", {"post": post})
     await read_form(request)
     post = await threads.delete_post(viewer, _int_param(request, "post_id"))
     return redirect(f"/t/{post['thread']}", "Your post is deleted.", request)
@@ -130,6 +136,6 @@ routes = [
     Route("/c/{slug}/new", new_thread, methods=["GET", "POST"]),
     Route("/t/{thread_id:int}/reply", reply, methods=["POST"]),
     Route("/p/{post_id:int}/edit", edit_post, methods=["GET", "POST"]),
-    Route("/p/{post_id:int}/delete", delete_post, methods=["POST"]),
+    Route("/p/{post_id:int}/delete", delete_post, methods=["GET", "POST"]),
     Route("/p/{post_id:int}/history", post_history),
 ]

@@ -86,7 +86,7 @@ async def test_empty_or_oversized_reply_is_refused_and_the_text_kept(
         client, f"/t/{thread['id']}/reply", {"body": "   "}, f"/t/{thread['id']}"
     )
     assert empty.status_code == 422
-    assert shows(empty, "Please enter your message")
+    assert shows(empty, "Your message can't be empty")
     huge = "word " * 5000
     too_long = await post_form(
         client, f"/t/{thread['id']}/reply", {"body": huge}, f"/t/{thread['id']}"
@@ -290,3 +290,20 @@ async def test_title_rules_are_enforced_by_the_service(settings, member, communi
             threads.Draft(title="x" * 201, body="hello"),
         )
     assert "title" in error.value.fields
+
+
+async def test_delete_asks_first_and_only_the_author_gets_the_question(client, member, other_member, community, thread_factory):
+    thread = await thread_factory(community=community, author=member, body="Still here after asking")
+    await sign_in(client, member)
+    question = await client.get(f"/p/{thread['post_id']}/delete")
+    assert question.status_code == 200
+    assert "Delete your post?" in question.text and "Still here after asking" in question.text
+    assert "Still here after asking" in (await client.get(f"/t/{thread['id']}")).text
+    await sign_in(client, other_member)
+    assert (await client.get(f"/p/{thread['post_id']}/delete")).status_code == 403
+
+
+async def test_form_fields_carry_required_length_and_autocomplete_attributes(client):
+    page = await client.get("/register")
+    assert 'required maxlength="32" autocomplete="username"' in page.text
+    assert 'type="password" required autocomplete="new-password"' in page.text
