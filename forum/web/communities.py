@@ -8,7 +8,6 @@ from starlette.routing import Route
 
 from forum import communities, threads
 from forum.errors import KindredError
-from forum.pagination import MAX_PER_PAGE
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form
@@ -16,7 +15,9 @@ from forum.web.session import get_viewer, read_form
 
 async def home(request: Request) -> Response:
     viewer = await get_viewer(request)
-    listing = await communities.list_communities(viewer, per_page=MAX_PER_PAGE)
+    listing = await communities.list_communities(
+        viewer, positive_int(request.query_params.get("page"), 1, maximum=10_000), per_page=30
+    )
     recent = await threads.recent_threads(viewer)
     return await page(request, "home.html", {"communities": listing, "recent": recent})
 

@@ -180,3 +180,15 @@ async def test_only_moderators_add_members_and_only_admins_appoint_moderators(
     )
     with pytest.raises(NotFound):
         await communities.add_member(await viewer_of(admin), community["slug"], "no-such-person")
+
+
+async def test_the_home_page_pages_through_many_communities(client, admin):
+    viewer = await viewer_of(admin)
+    for number in range(35):
+        await communities.create_community(
+            viewer, slug=f"condition-{number:02d}", name=f"Condition {number:02d}"
+        )
+    first = await client.get("/")
+    assert "Condition 29" in first.text and "Condition 30" not in first.text
+    second = await client.get("/?page=2")
+    assert "Condition 34" in second.text and "Page 2 of 2" in second.text
