@@ -48,6 +48,7 @@ class KindredSQLiteEngine(SQLiteEngine):
         pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for _ in range(self._pool_size):
             connection = await self.get_connection()
+            connection.row_factory = dict_factory  # type: ignore[assignment]
             self._all.append(connection)
             pool.put_nowait(connection)
         self._pool = pool
@@ -71,9 +72,8 @@ class KindredSQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await self._pool.get()
         try:
-            connection.row_factory = dict_factory  # type: ignore[assignment]
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            # One hop to the connection's thread (execute + fetch), not three.
+            return await connection.execute_fetchall(query, args or [])
         finally:
             self._pool.put_nowait(connection)
 

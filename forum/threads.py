@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.table import Table
+
 from forum import content, db, ratelimit
 from forum.communities import find_community
 from forum.errors import Forbidden, KindredError, NotFound
@@ -32,6 +34,7 @@ from forum.tables import (
     PUBLISHED,
     REMOVED,
     THREAD_KINDS,
+    Community,
     Post,
     PostRevision,
     Thread,
@@ -89,20 +92,29 @@ async def _refresh_thread_counts(thread_id: int, touch: bool) -> None:
     )
 
 
+def _aliased(table: type[Table], alias: str, prefix: str = "") -> str:
+    return ", ".join(
+        f'{alias}."{column._meta.db_column_name}" AS "{prefix}{column._meta.name}"'
+        for column in table._meta.columns
+    )
+
+
+# Written out once, not built per request: Piccolo's query builder cost ~1 ms a call here,
+# the largest single cost of a thread page (docs/performance.md).
+_THREAD_WITH_COMMUNITY = (
+    f"SELECT {_aliased(Thread, 't')}, {_aliased(Community, 'c', 'community.')} "
+    'FROM "thread" t JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}'
+)
+
+
 async def _load_thread(thread_id: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """A thread and its community in one query."""
     if not isinstance(thread_id, int) or thread_id < 1 or thread_id > 2**31:
         return None, None
-    row = (
-        await Thread.select(
-            *Thread.all_columns(),
-            *Thread.community.all_columns(),
-        )
-        .where(Thread.id == thread_id)
-        .first()
-    )
-    if row is None:
+    rows = await db.raw(_THREAD_WITH_COMMUNITY, thread_id)
+    if not rows:
         return None, None
+    row = rows[0]
     community = {
         key.removeprefix("community."): value
         for key, value in row.items()
