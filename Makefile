@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PICCOLO_CONF := forum.piccolo_conf
+CODE := $(wildcard forum moderation search) tests bench
 
 .PHONY: run test test-sqlite test-postgres test-browser lint format bench clean
 
@@ -23,8 +24,8 @@ run: $(STAMP)
 
 # Both passes run side by side (two cores); each prints its own summary.
 test: $(STAMP)
-	@$(BIN)/ruff check forum moderation search tests bench
-	@$(BIN)/ruff format --check forum moderation search tests bench
+	@$(BIN)/ruff check $(CODE)
+	@$(BIN)/ruff format --check $(CODE)
 	@bash scripts/test-both.sh
 
 test-sqlite: $(STAMP)
@@ -37,11 +38,11 @@ test-browser: $(STAMP)
 	KINDRED_TEST_DB=sqlite $(BIN)/python -m pytest -m browser $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check forum moderation search tests bench
+	$(BIN)/ruff check $(CODE)
 
 format: $(STAMP)
-	$(BIN)/ruff format forum moderation search tests bench
-	$(BIN)/ruff check --fix forum moderation search tests bench
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/thread_page.py
