@@ -292,8 +292,12 @@ async def test_title_rules_are_enforced_by_the_service(settings, member, communi
     assert "title" in error.value.fields
 
 
-async def test_delete_asks_first_and_only_the_author_gets_the_question(client, member, other_member, community, thread_factory):
-    thread = await thread_factory(community=community, author=member, body="Still here after asking")
+async def test_delete_asks_first_and_only_the_author_gets_the_question(
+    client, member, other_member, community, thread_factory
+):
+    thread = await thread_factory(
+        community=community, author=member, body="Still here after asking"
+    )
     await sign_in(client, member)
     question = await client.get(f"/p/{thread['post_id']}/delete")
     assert question.status_code == 200
