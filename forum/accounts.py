@@ -201,7 +201,8 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
         return None
     rows = await db.raw(
         'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
-        'u."suspended_until", u."session_epoch", m."community", m."role" AS "membership_role" '
+        'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
+        'm."role" AS "membership_role" '
         'FROM "kindred_user" u LEFT JOIN "membership" m ON m."user" = u."id" WHERE u."id" = {}',
         user_id,
     )
@@ -223,6 +224,7 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
         suspended_until=suspended_until,
         member_of=member_of,
         moderates=moderates,
+        unread_notices=first["unread_notices"] or 0,
     )
 
 

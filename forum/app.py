@@ -21,6 +21,8 @@ from forum import db
 from forum.auth import Signer
 from forum.errors import KindredError, NotFound, TooLarge
 from forum.settings import Settings
+from search.backends import create_index
+from search.writer import Writer
 
 log = logging.getLogger("kindred")
 
@@ -176,28 +178,44 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app for these settings: engine, templates, routes, middleware."""
+def create_app(settings: Settings, *, search_writer: bool = False) -> Starlette:
+    """Build the app for these settings: engine, search index, templates, routes, middleware.
+
+    `search_writer` runs the search writer in the background of this process (the server
+    does; tests drain app.state.search_writer themselves, so outbox rows stay inspectable)."""
     from forum.api import accounts as api_accounts
     from forum.api import base as api_base
     from forum.api import communities as api_communities
     from forum.api import openapi as api_openapi
+    from forum.api import search as api_search
     from forum.api import threads as api_threads
     from forum.web import accounts as web_accounts
     from forum.web import communities as web_communities
+    from forum.web import search as web_search
     from forum.web import threads as web_threads
     from forum.web.render import create_templates
+    from moderation import api as api_moderation
+    from moderation import web as web_moderation
 
     del api_accounts, api_communities, api_threads, api_openapi  # imported to register routes
+    del api_moderation, api_search
     engine = db.create_engine(settings)
+    search_index = create_index(settings.search_backend, settings.index_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db.bind_engine(engine)
         await db.start(engine, settings)
+        fresh = await search_index.open()
+        writer = Writer(search_index, rebuild_first=fresh)
+        app.state.search_writer = writer
+        if search_writer:
+            writer.start()
         try:
             yield
         finally:
+            await writer.stop()
+            await search_index.close()
             await db.stop(engine)
 
     routes = [
@@ -205,6 +223,8 @@ def create_app(settings: Settings) -> Starlette:
         *web_communities.routes,
         *web_accounts.routes,
         *web_threads.routes,
+        *web_moderation.routes,
+        *web_search.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
@@ -234,9 +254,10 @@ def create_app(settings: Settings) -> Starlette:
     app.state.engine = engine
     app.state.signer = Signer(settings.secret_key)
     app.state.templates = create_templates()
+    app.state.search_index = search_index
     return app
 
 
 def create_app_from_env() -> Starlette:
     """Factory for uvicorn (`--factory`): settings from the environment."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), search_writer=True)

@@ -1,4 +1,5 @@
-"""`kindred serve|init|demo|create-user`: running and looking after a Kindred site."""
+"""`kindred serve|init|demo|create-user|reindex|search-status`: running and looking after a
+Kindred site."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def serve(host: str, port: int, workers: int) -> None:
     sock = listening_socket(host, port)
     print(f"Kindred is serving on http://{host}:{port} with {workers} worker(s). Ctrl+C stops it.")
     if workers > 1:
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        # uvicorn >= 0.36: each worker process builds its own Server from the config.
+        Multiprocess(config, sockets=[sock]).run()
     else:
         uvicorn.Server(config).run(sockets=[sock])
 
@@ -96,6 +98,101 @@ async def create_user(settings: Settings, name: str, role: str, password: str, e
     print(f"Created {user['username']} ({role}).")
 
 
+class ProgressBar:
+    """A one-line text progress bar on stderr (no dependency; redrawn at most 10 times a second)."""
+
+    def __init__(self, total: int, label: str = "documents", width: int = 30) -> None:
+        import time
+
+        self.total = total
+        self.label = label
+        self.width = width
+        self.started = time.monotonic()
+        self._drawn = 0.0
+        self._clock = time.monotonic
+
+    def __call__(self, done: int) -> None:
+        now = self._clock()
+        if now - self._drawn < 0.1 and done < self.total:
+            return
+        self._drawn = now
+        share = min(1.0, done / self.total) if self.total else 1.0
+        filled = int(self.width * share)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{self.total:,} "
+            f"{self.label} ({share:.0%}) {now - self.started:.1f} s"
+        )
+        sys.stderr.flush()
+
+    def finish(self) -> float:
+        self(self.total)
+        sys.stderr.write("\n")
+        return self._clock() - self.started
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+async def reindex(settings: Settings) -> None:
+    """Rebuild the search index from the database, with a progress bar."""
+    from forum import db
+    from search import writer
+    from search.backends import create_index
+
+    engine = db.create_engine(settings)
+    db.bind_engine(engine)
+    await db.start(engine, settings)
+    index = create_index(settings.search_backend, settings.index_dir, build_procs=2)
+    try:
+        await index.open()
+        bar = ProgressBar(await writer.count_documents())
+        count = await writer.rebuild(index, progress=bar)
+        seconds = bar.finish()
+        stats = await index.stats()
+        print(
+            f"Search index rebuilt ({index.name}): {count:,} documents, "
+            f"{_megabytes(stats.size_bytes)}, in {seconds:.1f} s."
+        )
+    finally:
+        await index.close()
+        await db.stop(engine)
+
+
+async def search_status(settings: Settings) -> None:
+    """How far the index is behind the database, and how big it is."""
+    from datetime import UTC, datetime
+
+    from forum import db
+    from search import outbox
+    from search.backends import create_index
+
+    engine = db.create_engine(settings)
+    db.bind_engine(engine)
+    await db.start(engine, settings)
+    try:
+        pending = await outbox.pending_count()
+        oldest = await outbox.oldest_pending()
+        age = (
+            f" (oldest {(datetime.now(UTC) - oldest).total_seconds():,.1f} s ago)" if oldest else ""
+        )
+        where = settings.index_dir if settings.search_backend == "whoosh" else "the database"
+        print(f"Search backend: {settings.search_backend} ({where})")
+        print(f"Pending outbox rows: {pending:,}{age}")
+        if settings.search_backend == "whoosh" and not settings.index_dir.exists():
+            print("Index: not built yet (the server builds it on start; or run `kindred reindex`).")
+            return
+        index = create_index(settings.search_backend, settings.index_dir)
+        await index.open()
+        try:
+            stats = await index.stats()
+        finally:
+            await index.close()
+        print(f"Indexed documents: {stats.documents:,}; size: {_megabytes(stats.size_bytes)}")
+    finally:
+        await db.stop(engine)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
@@ -129,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--role", default="member", choices=["admin", "moderator", "clinician", "member"]
     )
     user_parser.add_argument("--email", default="")
+    commands.add_parser("reindex", help="rebuild the search index from the database")
+    commands.add_parser("search-status", help="pending search changes, and the index's size")
     args = parser.parse_args(argv)
 
     from forum.errors import KindredError
@@ -140,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(init(_settings()))
         elif args.command == "demo":
             asyncio.run(demo(_settings(), args.if_empty))
+        elif args.command == "reindex":
+            asyncio.run(reindex(_settings()))
+        elif args.command == "search-status":
+            asyncio.run(search_status(_settings()))
         elif args.command == "create-user":
             asyncio.run(
                 create_user(_settings(), args.name, args.role, _read_password(), args.email)

@@ -38,7 +38,15 @@ class KindredSQLiteEngine(SQLiteEngine):
         self._all: list[aiosqlite.Connection] = []
 
     async def get_connection(self) -> aiosqlite.Connection:
-        connection = await super().get_connection()
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # A connection someone forgot to close must not keep the process alive at exit
+        # (the app's lifespan closes the pool; this is the safety net).
+        thread = getattr(connection, "_thread", None)
+        if thread is not None:
+            thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA busy_timeout = 30000")
         return connection
 
@@ -175,4 +183,28 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await User.raw(sql, *args)
 
 
-__all__ = ["all_tables", "bind_engine", "create_engine", "migrate", "raw", "transaction"]
+async def refresh_reply_count(thread_id: int, touched_at: Any = None) -> None:
+    """Recompute a thread's derived reply count (its published replies), and its last activity
+    when `touched_at` is given. Shared by posting and by moderators' decisions."""
+    await raw(
+        'UPDATE "thread" SET "reply_count" = (SELECT COUNT(*) FROM "post" p '
+        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})'
+        + (', "last_activity_at" = {}' if touched_at is not None else "")
+        + ' WHERE "id" = {}',
+        thread_id,
+        False,
+        "published",
+        *([touched_at] if touched_at is not None else []),
+        thread_id,
+    )
+
+
+__all__ = [
+    "all_tables",
+    "bind_engine",
+    "create_engine",
+    "migrate",
+    "raw",
+    "refresh_reply_count",
+    "transaction",
+]

@@ -31,6 +31,8 @@ class Viewer:
     suspended_until: datetime | None = None
     member_of: frozenset[int] = field(default_factory=frozenset)
     moderates: frozenset[int] = field(default_factory=frozenset)
+    # Messages from moderators not yet read (moderation.notices).
+    unread_notices: int = 0
 
     @property
     def signed_in(self) -> bool:

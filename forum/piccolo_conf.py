@@ -13,4 +13,6 @@ DB = create_engine(
     Settings(data_dir=None, database_url=database_url_from_env(), secret_key="")  # type: ignore[arg-type]
 )
 
-APP_REGISTRY = AppRegistry(apps=["forum.piccolo_app", "search.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=["forum.piccolo_app", "search.piccolo_app", "moderation.piccolo_app"]
+)

@@ -43,6 +43,8 @@ class User(Table, tablename="kindred_user"):
     trust_level = Integer(default=0)
     status = Varchar(length=16, default="active")
     suspended_until = Timestamptz(null=True, default=None)
+    # Moderators' messages not yet read (moderation.notices keeps the messages themselves).
+    unread_notices = Integer(default=0)
     created_at = Timestamptz()
 
 
@@ -92,6 +94,8 @@ class Post(Table, tablename="post"):
     body_html = Text()
     policy_version = Integer()
     status = Varchar(length=16, default=PUBLISHED)
+    # What readers are told about the post by screening ("discusses a health claim…"), if any.
+    label = Varchar(length=300, null=True, default=None)
     created_at = Timestamptz(index=True)
     edited_at = Timestamptz(null=True, default=None)
 

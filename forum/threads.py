@@ -41,6 +41,7 @@ from forum.tables import (
     User,
 )
 from forum.validation import Form
+from moderation import posting
 from search import outbox
 
 TITLE_MIN = 5
@@ -55,7 +56,7 @@ PLACEHOLDERS = {
 
 _POST_COLUMNS = (
     'p."id", p."thread", p."author", p."is_opening", p."body", p."body_html", p."status", '
-    'p."created_at", p."edited_at", u."username" AS "author_username", '
+    'p."created_at", p."edited_at", p."label", u."username" AS "author_username", '
     'u."display_name" AS "author_display_name", u."role" AS "author_role"'
 )
 
@@ -67,6 +68,8 @@ class Draft:
     body: str
     title: str = ""
     kind: str = "discussion"
+    # The author read screening's warning about personal details and posts anyway (held).
+    confirm_phi: bool = False
 
 
 def _now() -> datetime:
@@ -79,17 +82,7 @@ def _check_body(form: Form, body: Any) -> str:
 
 async def _refresh_thread_counts(thread_id: int, touch: bool) -> None:
     """Recompute the derived reply count (and last activity on new replies)."""
-    await db.raw(
-        'UPDATE "thread" SET "reply_count" = (SELECT COUNT(*) FROM "post" p '
-        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})'
-        + (', "last_activity_at" = {}' if touch else "")
-        + ' WHERE "id" = {}',
-        thread_id,
-        False,
-        PUBLISHED,
-        *([_now()] if touch else []),
-        thread_id,
-    )
+    await db.refresh_reply_count(thread_id, _now() if touch else None)
 
 
 def _aliased(table: type[Table], alias: str, prefix: str = "") -> str:
@@ -142,6 +135,18 @@ async def start_thread(
         settings.rate_limits["post_user"],
         message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
     )
+    rules = posting.rules_for(settings.data_dir)
+    verdict, standing = await posting.screen_post(
+        viewer,
+        community["id"],
+        text=body,
+        title=title,
+        kind="thread",
+        confirm_phi=draft.confirm_phi,
+        rules=rules,
+    )
+    title, body = verdict.title or title, verdict.text or body  # censored words starred
+    status = posting.status_for(verdict)
     rendered = content.render(body)
     now = _now()
     async with db.transaction():
@@ -151,7 +156,7 @@ async def start_thread(
                 author=viewer.id,
                 title=title,
                 kind=kind,
-                status=PUBLISHED,
+                status=status,
                 created_at=now,
                 last_activity_at=now,
             )
@@ -165,23 +170,36 @@ async def start_thread(
                 body=body,
                 body_html=rendered.html,
                 policy_version=rendered.policy_version,
-                status=PUBLISHED,
+                status=status,
+                label=verdict.label,
                 created_at=now,
             )
         ).returning(Post.id)
+        await posting.record(
+            viewer,
+            verdict,
+            standing,
+            kind="thread",
+            object_id=thread_id,
+            post_id=post_rows[0]["id"],
+            thread_id=thread_id,
+            community_id=community["id"],
+            rules=rules,
+        )
         await outbox.enqueue("thread", thread_id)
     return {
         "id": thread_id,
         "title": title,
         "kind": kind,
-        "status": PUBLISHED,
+        "status": status,
         "post_id": post_rows[0]["id"],
         "community": community["slug"],
+        "moderation": verdict.as_json(),
     }
 
 
 async def post_reply(
-    settings: Settings, viewer: Viewer, thread_id: Any, body: Any
+    settings: Settings, viewer: Viewer, thread_id: Any, body: Any, *, confirm_phi: bool = False
 ) -> dict[str, Any]:
     """Reply to a thread the viewer may see and post in."""
     thread, community = await _load_thread(thread_id)
@@ -198,6 +216,12 @@ async def post_reply(
         settings.rate_limits["post_user"],
         message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
     )
+    rules = posting.rules_for(settings.data_dir)
+    verdict, standing = await posting.screen_post(
+        viewer, community["id"], text=text, kind="post", confirm_phi=confirm_phi, rules=rules
+    )
+    text = verdict.text or text
+    status = posting.status_for(verdict)
     rendered = content.render(text)
     async with db.transaction():
         rows = await Post.insert(
@@ -208,13 +232,31 @@ async def post_reply(
                 body=text,
                 body_html=rendered.html,
                 policy_version=rendered.policy_version,
-                status=PUBLISHED,
+                status=status,
+                label=verdict.label,
                 created_at=_now(),
             )
         ).returning(Post.id, Post.status, Post.created_at)
-        await _refresh_thread_counts(thread["id"], touch=True)
+        await posting.record(
+            viewer,
+            verdict,
+            standing,
+            kind="post",
+            object_id=rows[0]["id"],
+            post_id=rows[0]["id"],
+            thread_id=thread["id"],
+            community_id=community["id"],
+            rules=rules,
+        )
+        # A held reply neither counts nor bumps the thread until a moderator approves it.
+        await _refresh_thread_counts(thread["id"], touch=status == PUBLISHED)
         await outbox.enqueue("thread", thread["id"])
-    return {**rows[0], "thread": thread["id"], "body_html": rendered.html}
+    return {
+        **rows[0],
+        "thread": thread["id"],
+        "body_html": rendered.html,
+        "moderation": verdict.as_json(),
+    }
 
 
 async def _load_post(post_id: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -247,8 +289,18 @@ async def get_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
     }
 
 
-async def edit_post(viewer: Viewer, post_id: Any, body: Any, title: Any = None) -> dict[str, Any]:
-    """Change a post, keeping the previous version; the opening post may retitle the thread."""
+async def edit_post(
+    viewer: Viewer,
+    post_id: Any,
+    body: Any,
+    title: Any = None,
+    *,
+    settings: Settings | None = None,
+    confirm_phi: bool = False,
+) -> dict[str, Any]:
+    """Change a post, keeping the previous version; the opening post may retitle the thread.
+
+    The new text is screened like a new post: an edit that needs review holds the post."""
     post, thread, community = await _load_post(post_id)
     ensure_can_view_thread(viewer, thread, community)
     if not can_view_content(viewer, post, community["id"]):
@@ -262,6 +314,20 @@ async def edit_post(viewer: Viewer, post_id: Any, body: Any, title: Any = None) 
             "title", title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN
         )
     form.check()
+    rules = posting.rules_for(settings.data_dir if settings else None)
+    kind = "thread" if post["is_opening"] else "post"
+    verdict, standing = await posting.screen_post(
+        viewer,
+        community["id"],
+        text=text,
+        title=new_title or "",
+        kind=kind,
+        confirm_phi=confirm_phi,
+        rules=rules,
+    )
+    text = verdict.text or text
+    new_title = (verdict.title or new_title) if new_title else None
+    hold = verdict.held and post["status"] == PUBLISHED
     rendered = content.render(text)
     now = _now()
     async with db.transaction():
@@ -281,12 +347,36 @@ async def edit_post(viewer: Viewer, post_id: Any, body: Any, title: Any = None) 
                 Post.body_html: rendered.html,
                 Post.policy_version: rendered.policy_version,
                 Post.edited_at: now,
+                Post.label: verdict.label,
+                **({Post.status: HELD} if hold else {}),
             }
         ).where(Post.id == post["id"])
         if new_title:
             await Thread.update({Thread.title: new_title}).where(Thread.id == thread["id"])
+        if hold and post["is_opening"]:
+            await Thread.update({Thread.status: HELD}).where(Thread.id == thread["id"])
+        elif hold:
+            await _refresh_thread_counts(thread["id"], touch=False)
+        await posting.record(
+            viewer,
+            verdict,
+            standing,
+            kind=kind,
+            object_id=thread["id"] if post["is_opening"] else post["id"],
+            post_id=post["id"],
+            thread_id=thread["id"],
+            community_id=community["id"],
+            rules=rules,
+            author_id=post["author"],
+            author_name="",
+            raise_trust=False,
+        )
         await outbox.enqueue("thread", thread["id"])
-    return {**await get_post(viewer, post["id"]), "title": new_title or thread["title"]}
+    return {
+        **await get_post(viewer, post["id"]),
+        "title": new_title or thread["title"],
+        "moderation": verdict.as_json(),
+    }
 
 
 async def delete_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
@@ -377,7 +467,7 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
     placeholder = None if visible else PLACEHOLDERS.get(post["status"])
     shown = dict(post)
     if placeholder:
-        shown.update(body="", body_html="", placeholder=placeholder)
+        shown.update(body="", body_html="", label=None, placeholder=placeholder)
     else:
         shown["placeholder"] = None
     shown["can_edit"] = (
@@ -388,6 +478,14 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
     )
     shown["can_delete"] = (
         visible and viewer.signed_in and post["author"] == viewer.id and post["status"] != DELETED
+    )
+    # Members flag others' published posts for the moderators (moderation.flags decides).
+    shown["can_flag"] = (
+        visible
+        and viewer.signed_in
+        and post["author"] != viewer.id
+        and post["status"] == PUBLISHED
+        and not viewer.is_suspended
     )
     return shown
 

@@ -29,6 +29,9 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PASSWORD = "correct horse battery"
 GENEROUS = RateLimit(10_000, 60)
+# New members' daily post limit is a rate limit too: generous here, like the ones above, so
+# tests can post as much as they need. tests/moderation checks the real limits.
+GENEROUS_TRUST = "[limits.0]\nposts_per_day = 100000\n"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,6 +100,8 @@ async def _truncate_postgres(url: str) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, database: str) -> Settings:
     """Settings for one test: its own data folder and a clean database; generous rate limits."""
+    (tmp_path / "moderation").mkdir()
+    (tmp_path / "moderation" / "trust.toml").write_text(GENEROUS_TRUST)
     if ENGINE == "sqlite":
         template = Path(database.removeprefix("sqlite:///"))
         shutil.copyfile(template, tmp_path / "kindred.db")

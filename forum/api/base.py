@@ -186,6 +186,8 @@ def error_response(error: KindredError) -> JSONResponse:
     body: dict[str, Any] = {
         "error": {"code": error.code, "message": error.message, "fields": error.fields}
     }
+    # Some errors carry more for programs, e.g. screening's `moderation` object.
+    body["error"].update(getattr(error, "extra", None) or {})
     headers = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:

@@ -51,8 +51,52 @@ THREAD_SUMMARY = obj(
     ["id", "title", "kind", "status", "reply_count"],
 )
 MODERATION = obj(
-    {"action": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "object"}}}
+    {
+        "action": {"type": "string", "enum": ["publish", "label", "hold", "reject", "escalate"]},
+        "reasons": {
+            "type": "array",
+            "items": obj(
+                {
+                    "family": {
+                        "type": "string",
+                        "enum": [
+                            "misinformation",
+                            "phi",
+                            "crisis",
+                            "watched_word",
+                            "link",
+                            "trust",
+                        ],
+                    },
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                ["family", "rule", "message"],
+            ),
+        },
+        "label": {"type": "string"},
+        "resources": {
+            "type": "array",
+            "items": obj(
+                {
+                    "name": {"type": "string"},
+                    "contact": {"type": "string"},
+                    "url": {"type": "string"},
+                }
+            ),
+        },
+    },
+    ["action", "reasons"],
 )
+CONFIRM_PHI = {
+    "type": "boolean",
+    "description": "Post anyway after a phi_warning; the post is then held for a moderator.",
+}
+
+
+def confirm_phi(body: dict[str, Any]) -> bool:
+    """`confirm_phi` from a JSON body: only a real true counts."""
+    return body.get("confirm_phi") is True
 
 
 def community_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -185,6 +229,7 @@ async def list_threads(request: Request) -> Response:
             "title": string(200, min_length=5),
             "body": string(20000, min_length=1),
             "kind": string(20, enum=["discussion", "ask_clinician"]),
+            "confirm_phi": CONFIRM_PHI,
         },
         ["title", "body"],
     ),
@@ -206,15 +251,18 @@ async def start_thread(request: Request) -> Response:
         viewer,
         request.path_params["slug"],
         threads.Draft(
-            title=body.get("title"), body=body.get("body"), kind=body.get("kind") or "discussion"
-        ),  # type: ignore[arg-type]
+            title=body.get("title"),  # type: ignore[arg-type]
+            body=body.get("body"),  # type: ignore[arg-type]
+            kind=body.get("kind") or "discussion",
+            confirm_phi=confirm_phi(body),
+        ),
     )
     return ok(
         {
             "id": created["id"],
             "status": created["status"],
             "post_id": created["post_id"],
-            "moderation": {"action": "publish", "reasons": []},
+            "moderation": created["moderation"],
         },
         201,
     )

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from forum import threads
 from forum.api.base import PAGING, api_viewer, iso, json_body, obj, ok, operation, paging, string
-from forum.api.communities import MODERATION
+from forum.api.communities import CONFIRM_PHI, MODERATION, confirm_phi
 from forum.web.session import settings_of
 
 POST = obj(
@@ -20,6 +20,7 @@ POST = obj(
         "body_html": {"type": "string"},
         "status": {"type": "string"},
         "placeholder": {"type": ["string", "null"]},
+        "label": {"type": ["string", "null"]},
         "created_at": {"type": "string"},
         "edited_at": {"type": ["string", "null"]},
     },
@@ -36,6 +37,7 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
         "body_html": row["body_html"],
         "status": row["status"],
         "placeholder": row.get("placeholder"),
+        "label": None if hidden else row.get("label"),
         "created_at": iso(row["created_at"]),
         "edited_at": iso(row.get("edited_at")),
     }
@@ -91,7 +93,7 @@ async def get_thread(request: Request) -> Response:
     "Reply to a thread",
     auth=True,
     status=201,
-    body=obj({"body": string(20000, min_length=1)}, ["body"]),
+    body=obj({"body": string(20000, min_length=1), "confirm_phi": CONFIRM_PHI}, ["body"]),
     response=obj(
         {"id": {"type": "integer"}, "status": {"type": "string"}, "moderation": MODERATION},
         ["id", "status", "moderation"],
@@ -101,14 +103,14 @@ async def reply(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
     created = await threads.post_reply(
-        settings_of(request), viewer, request.path_params["id"], body.get("body")
+        settings_of(request),
+        viewer,
+        request.path_params["id"],
+        body.get("body"),
+        confirm_phi=confirm_phi(body),
     )
     return ok(
-        {
-            "id": created["id"],
-            "status": created["status"],
-            "moderation": {"action": "publish", "reasons": []},
-        },
+        {"id": created["id"], "status": created["status"], "moderation": created["moderation"]},
         201,
     )
 
@@ -124,16 +126,28 @@ async def get_post(request: Request) -> Response:
     "/posts/{id}",
     "Edit a post (author or moderator); the old version is kept",
     auth=True,
-    body=obj({"body": string(20000, min_length=1), "title": string(200, min_length=5)}, ["body"]),
-    response=POST,
+    body=obj(
+        {
+            "body": string(20000, min_length=1),
+            "title": string(200, min_length=5),
+            "confirm_phi": CONFIRM_PHI,
+        },
+        ["body"],
+    ),
+    response={**POST, "properties": {**POST["properties"], "moderation": MODERATION}},
 )
 async def edit(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
     post = await threads.edit_post(
-        viewer, request.path_params["id"], body.get("body"), title=body.get("title")
+        viewer,
+        request.path_params["id"],
+        body.get("body"),
+        title=body.get("title"),
+        settings=settings_of(request),
+        confirm_phi=confirm_phi(body),
     )
-    return ok(post_json(post))
+    return ok({**post_json(post), "moderation": post["moderation"]})
 
 
 @operation(

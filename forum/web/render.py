@@ -72,12 +72,16 @@ async def page(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     """Render a page with who is asking, their CSRF token and any one-time notice."""
+    from moderation.forms import crisis_resources
+
     viewer = await get_viewer(request)
     notice = request.session.pop("notice", None) if "notice" in request.session else None
     values = {
         "viewer": viewer,
         "csrf_token": csrf_token(request),
         "notice": notice,
+        # Crisis resources, shown at once after a post with crisis language (moderation).
+        "crisis_resources": crisis_resources(request),
         "settings": request.app.state.settings,
         "errors": {},
         "values": {},

@@ -12,6 +12,7 @@ from forum.permissions import ensure_can_delete_post
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form, settings_of
+from moderation import forms as moderation_forms
 
 
 def _int_param(request: Request, name: str) -> int:
@@ -46,22 +47,36 @@ async def new_thread(request: Request) -> Response:
         )
     form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in ("title", "body", "kind")}
+    if moderation_forms.wants_redaction(form):
+        return await moderation_forms.redacted_form(
+            request, "threads/new.html", values, ("title", "body"), {"community": community}
+        )
     try:
         created = await threads.start_thread(
             settings_of(request),
             viewer,
             slug,
             threads.Draft(
-                title=values["title"], body=values["body"], kind=values["kind"] or "discussion"
+                title=values["title"],
+                body=values["body"],
+                kind=values["kind"] or "discussion",
+                confirm_phi=moderation_forms.confirmed_phi(form),
             ),
         )
     except KindredError as error:
         return await form_failed(
-            request, "threads/new.html", error, {"community": community, "values": values}
+            request,
+            "threads/new.html",
+            error,
+            {"community": community, "values": values, **moderation_forms.error_context(error)},
         )
     return redirect(
         f"/t/{created['id']}",
-        "Your post is up. People here usually reply within a few hours.",
+        moderation_forms.after_posting(
+            request,
+            created["moderation"],
+            "Your post is up. People here usually reply within a few hours.",
+        ),
         request,
     )
 
@@ -73,19 +88,35 @@ async def reply(request: Request) -> Response:
         return redirect(f"/login?next=/t/{thread_id}", "Sign in to reply.", request)
     form = await read_form(request)
     body = str(form.get("body", ""))
+    if moderation_forms.wants_redaction(form):
+        data = await threads.get_thread(viewer, thread_id)
+        return await moderation_forms.redacted_form(
+            request, "threads/thread.html", {"body": body}, ("body",), data
+        )
     try:
-        created = await threads.post_reply(settings_of(request), viewer, thread_id, body)
+        created = await threads.post_reply(
+            settings_of(request),
+            viewer,
+            thread_id,
+            body,
+            confirm_phi=moderation_forms.confirmed_phi(form),
+        )
     except KindredError as error:
         if error.status == 404:
             raise
         data = await threads.get_thread(viewer, thread_id)
         return await form_failed(
-            request, "threads/thread.html", error, {**data, "values": {"body": body}}
+            request,
+            "threads/thread.html",
+            error,
+            {**data, "values": {"body": body}, **moderation_forms.error_context(error)},
         )
     data = await threads.get_thread(viewer, thread_id)
     last_page = data["posts"].pages
     return redirect(
-        f"/t/{thread_id}?page={last_page}#post-{created['id']}", "Your reply is posted.", request
+        f"/t/{thread_id}?page={last_page}#post-{created['id']}",
+        moderation_forms.after_posting(request, created["moderation"], "Your reply is posted."),
+        request,
     )
 
 
@@ -96,20 +127,37 @@ async def edit_post(request: Request) -> Response:
         return await page(request, "threads/edit.html", {"post": post, "values": post})
     form = await read_form(request)
     values = {"body": str(form.get("body", "")), "title": form.get("title")}
+    if moderation_forms.wants_redaction(form):
+        return await moderation_forms.redacted_form(
+            request, "threads/edit.html", {**post, **values}, ("body", "title"), {"post": post}
+        )
     try:
-        await threads.edit_post(
+        edited = await threads.edit_post(
             viewer,
             post["id"],
             values["body"],
             title=str(values["title"]) if values["title"] is not None else None,
+            settings=settings_of(request),
+            confirm_phi=moderation_forms.confirmed_phi(form),
         )
     except KindredError as error:
         if error.status == 404:
             raise
         return await form_failed(
-            request, "threads/edit.html", error, {"post": post, "values": {**post, **values}}
+            request,
+            "threads/edit.html",
+            error,
+            {
+                "post": post,
+                "values": {**post, **values},
+                **moderation_forms.error_context(error),
+            },
         )
-    return redirect(f"/t/{post['thread']}#post-{post['id']}", "Your changes are saved.", request)
+    return redirect(
+        f"/t/{post['thread']}#post-{post['id']}",
+        moderation_forms.after_posting(request, edited["moderation"], "Your changes are saved."),
+        request,
+    )
 
 
 async def delete_post(request: Request) -> Response:

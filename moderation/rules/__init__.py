@@ -1,0 +1,1 @@
+"""Screening rules as data (TOML), read by moderation.rulebook; docs/moderation.md explains them."""
