@@ -465,7 +465,11 @@ def report(all_figures: list[Figures]) -> str:
     lines.append("")
     for f in all_figures:
         lines.append(f"{f.backend}, query latency by kind (ms):")
-        for kind, values in f.query_ms.items():
+        rows = list(f.query_ms.items())
+        if f.cold_query_ms:
+            rows.append(("all, no cache", f.cold_query_ms))
+        rows.append(("service, all", f.service_ms))
+        for kind, values in rows:
             lines.append(
                 f"  {kind:15} p50 {values['p50']:7.2f}  p95 {values['p95']:7.2f}  max {values['max']:7.2f}"
             )

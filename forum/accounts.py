@@ -202,7 +202,10 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
     rows = await db.raw(
         'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
         'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
-        'm."role" AS "membership_role" '
+        'm."role" AS "membership_role", '
+        # The bell's count, in the same query: no page pays a query of its own for it.
+        '(SELECT COUNT(*) FROM "notification" n WHERE n."user" = u."id" AND n."read_at" IS NULL) '
+        'AS "unread_notifications" '
         'FROM "kindred_user" u LEFT JOIN "membership" m ON m."user" = u."id" WHERE u."id" = {}',
         user_id,
     )
@@ -225,6 +228,7 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
         member_of=member_of,
         moderates=moderates,
         unread_notices=first["unread_notices"] or 0,
+        unread_notifications=first["unread_notifications"] or 0,
     )
 
 

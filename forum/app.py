@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forum import db
 from forum.auth import Signer
 from forum.errors import KindredError, NotFound, TooLarge
+from forum.mail import Mailer
 from forum.settings import Settings
 from search.backends import create_index
 from search.writer import Writer
@@ -178,27 +179,39 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, *, search_writer: bool = False) -> Starlette:
+def create_app(
+    settings: Settings, *, search_writer: bool = False, mail_sender: bool | None = None
+) -> Starlette:
     """Build the app for these settings: engine, search index, templates, routes, middleware.
 
     `search_writer` runs the search writer in the background of this process (the server
-    does; tests drain app.state.search_writer themselves, so outbox rows stay inspectable)."""
+    does; tests drain app.state.search_writer themselves, so outbox rows stay inspectable).
+    `mail_sender` (by default, as `search_writer`) runs the mailer the same way; tests call
+    app.state.mailer.run_once()."""
     from forum.api import accounts as api_accounts
     from forum.api import base as api_base
     from forum.api import communities as api_communities
+    from forum.api import notifications as api_notifications
     from forum.api import openapi as api_openapi
+    from forum.api import people as api_people
     from forum.api import search as api_search
+    from forum.api import stories as api_stories
     from forum.api import threads as api_threads
     from forum.web import accounts as web_accounts
     from forum.web import communities as web_communities
+    from forum.web import feeds as web_feeds
+    from forum.web import notifications as web_notifications
+    from forum.web import people as web_people
     from forum.web import search as web_search
+    from forum.web import stories as web_stories
     from forum.web import threads as web_threads
     from forum.web.render import create_templates
     from moderation import api as api_moderation
     from moderation import web as web_moderation
 
     del api_accounts, api_communities, api_threads, api_openapi  # imported to register routes
-    del api_moderation, api_search
+    del api_moderation, api_search, api_people
+    del api_stories, api_notifications
     engine = db.create_engine(settings)
     search_index = create_index(settings.search_backend, settings.index_dir)
 
@@ -211,9 +224,14 @@ def create_app(settings: Settings, *, search_writer: bool = False) -> Starlette:
         app.state.search_writer = writer
         if search_writer:
             writer.start()
+        mailer = Mailer(settings, app.state.signer)
+        app.state.mailer = mailer
+        if search_writer if mail_sender is None else mail_sender:
+            mailer.start()
         try:
             yield
         finally:
+            await mailer.stop()
             await writer.stop()
             await search_index.close()
             await db.stop(engine)
@@ -225,6 +243,10 @@ def create_app(settings: Settings, *, search_writer: bool = False) -> Starlette:
         *web_threads.routes,
         *web_moderation.routes,
         *web_search.routes,
+        *web_people.routes,
+        *web_stories.routes,
+        *web_notifications.routes,
+        *web_feeds.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [

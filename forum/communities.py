@@ -18,6 +18,7 @@ from forum.permissions import (
 )
 from forum.tables import VISIBILITIES, Community, Membership, User
 from forum.validation import Form
+from search import outbox
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 DESCRIPTION_MAX = 4000
@@ -144,6 +145,20 @@ async def _add(user_id: int, community_id: int, role: str = "member") -> None:
             (Membership.user == user_id) & (Membership.community == community_id)
         ):
             raise
+
+
+async def set_visibility(viewer: Viewer, slug: Any, visibility: Any) -> dict[str, Any]:
+    """Admins make a community public or private. Search follows: its outbox row commits with
+    the change, and the writer reindexes the community's content with the new visibility."""
+    ensure_can_create_community(viewer)
+    community = ensure_can_view_community(viewer, await find_community(slug))
+    form = Form()
+    value = form.choice("visibility", visibility, VISIBILITIES, label="Visibility")
+    form.check()
+    async with db.transaction():
+        await Community.update({Community.visibility: value}).where(Community.id == community["id"])
+        await outbox.enqueue("community", community["id"])
+    return {**community, "visibility": value}
 
 
 async def leave(viewer: Viewer, slug: Any) -> dict[str, Any]:

@@ -98,6 +98,23 @@ def to_text(source: str) -> str:
     return re.sub(r"\s+", " ", _html.unescape(text)).strip()
 
 
+_MENTION = re.compile(r"(?<![\w@/.+-])@([a-z0-9][a-z0-9_-]{2,31})(?![\w@-])", re.IGNORECASE)
+MAX_MENTIONS = 20
+
+
+def mentions(source: str) -> list[str]:
+    """The usernames a markdown text mentions as @username, lowercased, in order, at most
+    MAX_MENTIONS; never from code spans or code blocks, where @ means something else."""
+    found: dict[str, None] = {}
+    for block in _markdown.parse(source):
+        for token in block.children or ():
+            if token.type != "text":
+                continue
+            for match in _MENTION.finditer(token.content):
+                found.setdefault(match.group(1).lower(), None)
+    return list(found)[:MAX_MENTIONS]
+
+
 def excerpt(source: str, length: int = 200) -> str:
     """A plain-text preview of at most `length` characters, cut at a word."""
     text = to_text(source)

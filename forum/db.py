@@ -184,13 +184,19 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def refresh_reply_count(thread_id: int, touched_at: Any = None) -> None:
-    """Recompute a thread's derived reply count (its published replies), and its last activity
-    when `touched_at` is given. Shared by posting and by moderators' decisions."""
+    """Recompute a thread's derived reply count (its published replies) and whether a verified
+    clinician answered it (a published reply carrying a credential), and its last activity
+    when `touched_at` is given. Shared by posting, deleting and moderators' decisions."""
     await raw(
         'UPDATE "thread" SET "reply_count" = (SELECT COUNT(*) FROM "post" p '
-        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {})'
+        'WHERE p."thread" = {} AND p."is_opening" = {} AND p."status" = {}), '
+        '"expert_answered" = EXISTS (SELECT 1 FROM "post" p WHERE p."thread" = {} '
+        'AND p."is_opening" = {} AND p."status" = {} AND p."author_credential" IS NOT NULL)'
         + (', "last_activity_at" = {}' if touched_at is not None else "")
         + ' WHERE "id" = {}',
+        thread_id,
+        False,
+        "published",
         thread_id,
         False,
         "published",

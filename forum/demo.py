@@ -11,11 +11,21 @@ import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from forum import accounts, communities, db, threads
+from forum import (
+    accounts,
+    answers,
+    clinicians,
+    communities,
+    db,
+    experience,
+    reactions,
+    stories,
+    threads,
+)
 from forum.errors import Conflict
 from forum.permissions import Viewer
 from forum.settings import RateLimit, Settings
-from forum.tables import Community, Membership, Post, Thread, User
+from forum.tables import Community, Membership, Post, Story, StoryComment, Thread, User
 
 # Printed by `kindred demo`; every demo account uses it.
 PASSWORD = "kindred-demo-2026"  # noqa: S105 - a published demo password, not a secret
@@ -812,7 +822,11 @@ async def seed(settings: Settings) -> str:
     # commit instead of hundreds.
     async with db.transaction():
         ids = await _add_people_and_communities(settings)
+        await _add_expertise(ids, now)  # before posting: answers record their credential
         replies = await _add_conversations(settings, ids, now)
+        await _add_reactions(settings, ids)
+        await _add_stories(settings, ids, now)
+        await _date_notifications()
         # People and communities were there before the first conversation, not made today.
         since = now - timedelta(days=SITE_AGE_DAYS)
         await User.update({User.created_at: since}).where(User.id.is_in(list(ids.values())))
@@ -884,3 +898,268 @@ async def _add_conversations(settings: Settings, ids: dict[str, int], now: datet
             Thread.id == thread["id"]
         )
     return replies
+
+
+# People and expertise ------------------------------------------------------------------------
+
+# The clinicians apply and the administrator verifies them, as on a real site.
+VERIFIED = (
+    ("nurse_priya", "Heart failure nurse", "cardiology", ()),
+    ("dr_okafor", "Endocrinologist", "endocrinology", ("paediatrics", "nutrition")),
+    ("physio_jonas", "Physiotherapist", "rehabilitation", ("respiratory",)),
+)
+# (who, community, relation, years ago or a year, treatments, note)
+EXPERIENCE = (
+    ("helen_gf", "celiac", "patient", 2004, ("gluten free diet",), "Keen baker."),
+    ("maria_celiac", "celiac", "patient", 0, (), "Diagnosed this year."),
+    ("kofi_t1", "celiac", "patient", 2013, (), ""),
+    ("kofi_t1", "type-1-diabetes", "patient", 2006, ("pump user",), ""),
+    ("emma_t1mum", "type-1-diabetes", "parent", 3, (), "My son was diagnosed at six."),
+    ("lena_t1", "type-1-diabetes", "patient", 2003, ("pens",), ""),
+    ("rosa_hf", "heart-failure", "patient", 2019, ("ICD",), ""),
+    ("dev_caregiver", "heart-failure", "caregiver", 1, (), "Caring for my dad."),
+    ("grace_mod", "long-covid", "patient", 2021, ("pacing",), ""),
+    ("noor_lc", "long-covid", "patient", 2022, ("pacing",), ""),
+)
+# (who vouches or confirms, whose tag, community)
+VOUCHES = (
+    ("walter_heart", "rosa_hf", "heart-failure"),
+    ("dev_caregiver", "rosa_hf", "heart-failure"),
+    ("maria_celiac", "helen_gf", "celiac"),
+)
+CONFIRMS = (("tom_moderator", "helen_gf", "celiac"),)
+# (conversation title, whose post, who reacts, kind)
+REACTIONS = (
+    ("Does daily weighing really matter?", "nurse_priya", "dev_caregiver", "helpful"),
+    ("Does daily weighing really matter?", "nurse_priya", "rosa_hf", "helpful"),
+    ("Does daily weighing really matter?", "nurse_priya", "walter_heart", "helpful"),
+    ("Does daily weighing really matter?", "dev_caregiver", "rosa_hf", "support"),
+    ("Gluten free restaurants when travelling?", "helen_gf", "maria_celiac", "helpful"),
+    ("Gluten free restaurants when travelling?", "helen_gf", "emma_t1mum", "helpful"),
+    ("Gluten free restaurants when travelling?", "maria_celiac", "kofi_t1", "support"),
+    ("First year after diagnosis — what helped you?", "helen_gf", "maria_celiac", "helpful"),
+    ("First year after diagnosis — what helped you?", "kofi_t1", "maria_celiac", "me_too"),
+    (
+        "My son has type 1 — should he be tested for celiac too?",
+        "dr_okafor",
+        "emma_t1mum",
+        "helpful",
+    ),
+)
+# (conversation title, the asker, whose reply they accept)
+ACCEPTED = (
+    ("Does daily weighing really matter?", "dev_caregiver", "nurse_priya"),
+    ("My son has type 1 — should he be tested for celiac too?", "emma_t1mum", "dr_okafor"),
+)
+
+
+async def _add_expertise(ids: dict[str, int], now: datetime) -> None:
+    """Verify the clinicians and add experience tags, vouches and a confirmation."""
+    admin = await _viewer(ids[ADMIN])
+    for username, profession, specialty, others in VERIFIED:
+        application = await clinicians.apply(
+            await _viewer(ids[username]),
+            clinicians.Application(
+                profession=profession,
+                specialty=specialty,
+                license_region="United Kingdom",
+                license_number=f"DEMO-{ids[username]:05d}",
+                other_specialties=others,
+            ),
+        )
+        await clinicians.decide(admin, application["id"], "approve", "Checked in the register.")
+    tags: dict[tuple[str, str], int] = {}
+    for username, slug, relation, year, treatments, note in EXPERIENCE:
+        since = year if year > 1900 else now.year - year
+        tag, _ = await experience.declare(
+            await _viewer(ids[username]),
+            slug,
+            relation,
+            since=since,
+            treatments=list(treatments),
+            note=note,
+        )
+        tags[(username, slug)] = tag["id"]
+    for voucher, owner, slug in VOUCHES:
+        await experience.vouch(await _viewer(ids[voucher]), tags[(owner, slug)])
+    for moderator, owner, slug in CONFIRMS:
+        await experience.confirm(await _viewer(ids[moderator]), tags[(owner, slug)])
+
+
+async def _post_of(title: str, author_id: int) -> tuple[int, int]:
+    thread = await Thread.select(Thread.id).where(Thread.title == title).first()
+    assert thread is not None, title
+    post = (
+        await Post.select(Post.id)
+        .where((Post.thread == thread["id"]) & (Post.author == author_id))
+        .order_by(Post.id)
+        .first()
+    )
+    assert post is not None, (title, author_id)
+    return thread["id"], post["id"]
+
+
+async def _add_reactions(settings: Settings, ids: dict[str, int]) -> None:
+    """A few reactions, and the askers' accepted answers."""
+    for title, author, reactor, kind in REACTIONS:
+        _, post_id = await _post_of(title, ids[author])
+        await reactions.react(settings, await _viewer(ids[reactor]), post_id, kind)
+    for title, asker, answerer in ACCEPTED:
+        thread_id, post_id = await _post_of(title, ids[answerer])
+        await answers.accept_answer(await _viewer(ids[asker]), thread_id, post_id)
+
+
+# Stories ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoStory:
+    author: str
+    community: str  # "" for the author's blog alone
+    title: str
+    summary: str
+    body: str
+    days_ago: float
+    warnings: tuple[str, ...] = ()
+    comments: tuple[tuple[str, str], ...] = ()  # (who, what)
+
+
+STORIES = (
+    DemoStory(
+        "helen_gf",
+        "celiac",
+        "The first year after my diagnosis",
+        "Twenty years on, what I wish someone had told me in the first twelve months.",
+        """
+        ## The first weeks
+
+        I cried in the bread aisle. Twice. Nobody tells you that the hardest part is not
+        the food itself but the *feeling* that every meal now needs a plan.
+
+        ## What changed
+
+        - I learned to read labels in under a minute. It takes practice, then it is habit.
+        - I stopped apologising at restaurants and started asking plainly.
+        - I found two friends who ate the same way, and everything got lighter.
+
+        > It gets easier. Not all at once, but it does.
+
+        A dietitian told me that in my second month, and she was right. If you are new here:
+        ask anything. Someone in this community has asked it before you.
+        """,
+        days_ago=40,
+        comments=(
+            ("maria_celiac", "I read this at 2 a.m. after my own diagnosis. Thank you, Helen."),
+            ("kofi_t1", "The bread aisle! Same. It really does get easier."),
+        ),
+    ),
+    DemoStory(
+        "dev_caregiver",
+        "heart-failure",
+        "Bringing Dad home from hospital",
+        "The day of my father's discharge, and the weeks that followed.",
+        """
+        Dad spent eleven days on the cardiology ward. I want to write down what the day he
+        came home was like, because I was not ready, and maybe the next person can be.
+
+        ## The discharge
+
+        The letter was four pages long. His medicines changed; two new ones, one stopped.
+        The nurse went through it with us slowly, and I am glad I wrote questions down
+        beforehand, because I forgot half of them in the moment.
+
+        ## At home
+
+        The first nights I kept waking to check his breathing. We weigh him every morning
+        now, before breakfast, and write it in a notebook on the fridge. When it went up
+        two kilos in three days, we called the heart failure team, and they adjusted his
+        water tablet before it became another admission.
+
+        > Ask for the name and number of the team you can call. Keep it on the fridge too.
+
+        Dad read this before I posted it, and said I could share it.
+        """,
+        days_ago=12,
+        warnings=("a parent seriously ill in hospital",),
+        comments=(
+            (
+                "rosa_hf",
+                "The notebook on the fridge saved me more than once too. Hugs to you both.",
+            ),
+            (
+                "nurse_priya",
+                "This is such a useful account. Weighing daily and calling early is exactly "
+                "what we hope people do.",
+            ),
+        ),
+    ),
+    DemoStory(
+        "rosa_hf",
+        "",
+        "Gardening with a tired heart",
+        "How I kept my garden after my diagnosis, a little at a time.",
+        """
+        My doctor said to keep doing what I love, just in smaller pieces. So the garden
+        became ten minutes in the morning and ten in the evening, with a stool to sit on.
+
+        The tomatoes did not mind at all.
+        """,
+        days_ago=25,
+    ),
+)
+
+
+async def _add_stories(settings: Settings, ids: dict[str, int], now: datetime) -> None:
+    """Publish the demo stories (consent confirmed, as their authors would), then comment."""
+    for item in STORIES:
+        viewer = await _viewer(ids[item.author])
+        story = await stories.create_story(
+            settings,
+            viewer,
+            stories.StoryDraft(
+                title=item.title,
+                summary=item.summary,
+                body=_text(item.body),
+                community=item.community,
+                content_warnings=list(item.warnings),
+            ),
+            publish=True,
+            confirm_consent=True,
+        )
+        published = now - timedelta(days=item.days_ago)
+        await Story.update(
+            {
+                Story.created_at: published,
+                Story.updated_at: published,
+                Story.published_at: published,
+                Story.consent_confirmed_at: published,
+            }
+        ).where(Story.id == story["id"])
+        for number, (who, text) in enumerate(item.comments, start=1):
+            comment = await stories.post_comment(
+                settings, await _viewer(ids[who]), story["id"], text
+            )
+            await StoryComment.update(
+                {StoryComment.created_at: published + timedelta(hours=5 * number)}
+            ).where(StoryComment.id == comment["id"])
+
+
+async def _date_notifications() -> None:
+    """Notifications carry the time of what they are about, not the moment the demo ran."""
+    for column, source in (
+        ("post_id", 'SELECT p."created_at" FROM "post" p WHERE p."id" = "notification"."post_id"'),
+        (
+            "comment_id",
+            'SELECT c."created_at" FROM "story_comment" c WHERE c."id" = "notification"."comment_id"',
+        ),
+        (
+            "story_id",
+            'SELECT s."published_at" FROM "story" s WHERE s."id" = "notification"."story_id" '
+            'AND "notification"."comment_id" IS NULL',
+        ),
+    ):
+        await db.raw(
+            f'UPDATE "notification" SET "created_at" = ({source}) WHERE "{column}" IS NOT NULL '
+            f'AND ({source}) IS NOT NULL AND "kind" <> {{}}',
+            "reaction",
+        )

@@ -33,6 +33,8 @@ class Viewer:
     moderates: frozenset[int] = field(default_factory=frozenset)
     # Messages from moderators not yet read (moderation.notices).
     unread_notices: int = 0
+    # Notifications not yet read: the bell in the header (forum.notifications).
+    unread_notifications: int = 0
 
     @property
     def signed_in(self) -> bool:
@@ -114,6 +116,31 @@ def can_view_content(viewer: Viewer, item: Row, community_id: int) -> bool:
         return status in (HELD, HIDDEN, REMOVED)
     author = item.get("author")
     return status == HELD and viewer.signed_in and author == viewer.id
+
+
+def moderates_content(viewer: Viewer, community_id: int | None) -> bool:
+    """Who moderates content: a community's moderators, or, for content outside any community
+    (a story on its author's blog alone), every moderator, as for other site-wide items."""
+    if community_id is None:
+        return viewer.is_admin or bool(viewer.moderates)
+    return moderates(viewer, community_id)
+
+
+def can_view_story(viewer: Viewer, story: Row, community: Row | None) -> bool:
+    """Published stories are for everyone who may see their community (everyone, outside any
+    community); drafts and withdrawn stories for their author alone; held, hidden and removed
+    ones for their author and the moderators."""
+    is_author = viewer.signed_in and story.get("author") == viewer.id
+    if is_author:
+        return True
+    if community is not None and not can_view_community(viewer, community):
+        return False
+    status = story["status"]
+    if status == PUBLISHED:
+        return True
+    if status in (HELD, HIDDEN, REMOVED):
+        return moderates_content(viewer, community["id"] if community else None)
+    return False
 
 
 def ensure_can_view_thread(viewer: Viewer, thread: Row | None, community: Row | None) -> Row:

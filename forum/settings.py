@@ -47,6 +47,14 @@ class Settings:
     )
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # Outgoing e-mail: through this SMTP server when a host is set, else written as .eml files
+    # into <data dir>/mail/ (so it works on a laptop and in tests).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Kindred <kindred@localhost>"
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,7 +100,22 @@ class Settings:
             base_url=env.get("KINDRED_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
             debug=env.get("KINDRED_DEBUG", "").lower() in ("1", "true", "yes", "on"),
             search_backend=search,
+            smtp_host=env.get("KINDRED_SMTP_HOST", "").strip(),
+            smtp_port=_port(env.get("KINDRED_SMTP_PORT", "")),
+            smtp_user=env.get("KINDRED_SMTP_USER", ""),
+            smtp_password=env.get("KINDRED_SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("KINDRED_SMTP_STARTTLS", "on").lower()
+            not in ("0", "false", "no", "off"),
+            mail_from=env.get("KINDRED_MAIL_FROM", "").strip() or "Kindred <kindred@localhost>",
         )
+
+
+def _port(value: str) -> int:
+    if not value.strip():
+        return 587
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"KINDRED_SMTP_PORT must be a port number, not {value!r}")
+    return int(value)
 
 
 def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:

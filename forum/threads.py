@@ -1,7 +1,7 @@
 """Threads and replies: starting, replying, editing with history, deleting, reading.
 
 Every write runs in one transaction with its search outbox row, so the index can never miss a
-committed change. Reading a thread page costs three queries whatever its length.
+committed change. Reading a thread page costs the same few queries whatever its length.
 """
 
 from __future__ import annotations
@@ -12,7 +12,18 @@ from typing import Any
 
 from piccolo.table import Table
 
-from forum import content, db, ratelimit
+from forum import (
+    answers,
+    badges,
+    clinicians,
+    content,
+    db,
+    experience,
+    follows,
+    notifications,
+    ratelimit,
+    reactions,
+)
 from forum.communities import find_community
 from forum.errors import Forbidden, KindredError, NotFound
 from forum.pagination import Page
@@ -57,7 +68,16 @@ PLACEHOLDERS = {
 _POST_COLUMNS = (
     'p."id", p."thread", p."author", p."is_opening", p."body", p."body_html", p."status", '
     'p."created_at", p."edited_at", p."label", u."username" AS "author_username", '
-    'u."display_name" AS "author_display_name", u."role" AS "author_role"'
+    'u."display_name" AS "author_display_name", u."role" AS "author_role", '
+    'p."author_credential", '
+    # The author's experience tag in this community (forum.experience), joined, not queried.
+    'e."id" AS "tag_id", e."relation" AS "tag_relation", e."since_year" AS "tag_since", '
+    'e."treatments" AS "tag_treatments", e."vouch_count" AS "tag_vouches", '
+    'e."confirmed_at" AS "tag_confirmed_at"'
+)
+_TAG_JOIN = (
+    'LEFT JOIN "experience_tag" e ON e."user" = p."author" AND e."community" = {} '
+    'AND e."hidden" = {}'
 )
 
 
@@ -70,6 +90,8 @@ class Draft:
     kind: str = "discussion"
     # The author read screening's warning about personal details and posts anyway (held).
     confirm_phi: bool = False
+    # For "ask a clinician": the specialty that should answer (forum.clinicians), if known.
+    specialty: str = ""
 
 
 def _now() -> datetime:
@@ -129,6 +151,11 @@ async def start_thread(
     )
     body = _check_body(form, draft.body)
     kind = form.choice("kind", draft.kind, THREAD_KINDS, label="Kind")
+    specialty = None
+    if kind == "ask_clinician" and draft.specialty:
+        specialty = form.choice(
+            "specialty", draft.specialty, clinicians.SPECIALTY_KEYS, label="Specialty"
+        )
     form.check()
     await ratelimit.hit(
         f"post:{viewer.id}",
@@ -148,6 +175,7 @@ async def start_thread(
     title, body = verdict.title or title, verdict.text or body  # censored words starred
     status = posting.status_for(verdict)
     rendered = content.render(body)
+    credential = await clinicians.credential_for_post(viewer)
     now = _now()
     async with db.transaction():
         thread_rows = await Thread.insert(
@@ -156,6 +184,7 @@ async def start_thread(
                 author=viewer.id,
                 title=title,
                 kind=kind,
+                specialty=specialty,
                 status=status,
                 created_at=now,
                 last_activity_at=now,
@@ -173,6 +202,7 @@ async def start_thread(
                 status=status,
                 label=verdict.label,
                 created_at=now,
+                author_credential=credential,
             )
         ).returning(Post.id)
         await posting.record(
@@ -187,10 +217,18 @@ async def start_thread(
             rules=rules,
         )
         await outbox.enqueue("thread", thread_id)
+        await follows.auto_follow(viewer.id, "thread", thread_id)
+        if status == PUBLISHED:
+            await notifications.thread_started(
+                viewer.id, {"id": thread_id, "title": title}, post_rows[0]["id"], community, body
+            )
+    if status == PUBLISHED:
+        await badges.check(viewer.id)
     return {
         "id": thread_id,
         "title": title,
         "kind": kind,
+        "specialty": specialty,
         "status": status,
         "post_id": post_rows[0]["id"],
         "community": community["slug"],
@@ -223,6 +261,8 @@ async def post_reply(
     text = verdict.text or text
     status = posting.status_for(verdict)
     rendered = content.render(text)
+    # Whether the author is a verified clinician now: kept with the post for good.
+    credential = await clinicians.credential_for_post(viewer)
     async with db.transaction():
         rows = await Post.insert(
             Post(
@@ -235,8 +275,9 @@ async def post_reply(
                 status=status,
                 label=verdict.label,
                 created_at=_now(),
+                author_credential=credential,
             )
-        ).returning(Post.id, Post.status, Post.created_at)
+        ).returning(Post.id, Post.status, Post.created_at, Post.author_credential)
         await posting.record(
             viewer,
             verdict,
@@ -251,6 +292,13 @@ async def post_reply(
         # A held reply neither counts nor bumps the thread until a moderator approves it.
         await _refresh_thread_counts(thread["id"], touch=status == PUBLISHED)
         await outbox.enqueue("thread", thread["id"])
+        await follows.auto_follow(viewer.id, "thread", thread["id"])
+        if status == PUBLISHED:
+            await notifications.reply_posted(
+                viewer, thread, rows[0]["id"], community, text, clinician=bool(credential)
+            )
+    if status == PUBLISHED:
+        await badges.check(viewer.id)
     return {
         **rows[0],
         "thread": thread["id"],
@@ -390,6 +438,7 @@ async def delete_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
         )
         await _refresh_thread_counts(thread["id"], touch=False)
         await outbox.enqueue("thread", thread["id"])
+        await notifications.forget("post", post["id"])
     return {**post, "status": DELETED}
 
 
@@ -420,9 +469,16 @@ def _thread_filter(viewer: Viewer, community_id: int) -> tuple[str, list[Any]]:
 
 
 async def list_threads(
-    viewer: Viewer, slug: Any, *, page: int = 1, per_page: int = 20, kind: str | None = None
+    viewer: Viewer,
+    slug: Any,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    kind: str | None = None,
+    expert_answered: bool = False,
 ) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
-    """A community's threads, most recently active first, with reply counts."""
+    """A community's threads, most recently active first, with reply counts; only those a
+    verified clinician answered when `expert_answered`."""
     community = ensure_can_view_community(viewer, await find_community(slug))
     where, args = _thread_filter(viewer, community["id"])
     where = 't."community" = {} AND ' + where
@@ -430,6 +486,9 @@ async def list_threads(
     if kind in THREAD_KINDS:
         where += ' AND t."kind" = {}'
         args.append(kind)
+    if expert_answered:
+        where += ' AND t."expert_answered" = {}'
+        args.append(True)
     total = await db.raw(f'SELECT COUNT(*) AS n FROM "thread" t WHERE {where}', *args)
     rows = await db.raw(
         'SELECT t."id", t."title", t."kind", t."status", t."reply_count", t."expert_answered", '
@@ -467,9 +526,13 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
     placeholder = None if visible else PLACEHOLDERS.get(post["status"])
     shown = dict(post)
     if placeholder:
-        shown.update(body="", body_html="", label=None, placeholder=placeholder)
+        shown.update(
+            body="", body_html="", label=None, placeholder=placeholder, author_credential=None
+        )
+        shown["experience"] = None
     else:
         shown["placeholder"] = None
+        shown["experience"] = experience.from_post_row(post)
     shown["can_edit"] = (
         visible
         and viewer.signed_in
@@ -493,7 +556,8 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
 async def get_thread(
     viewer: Viewer, thread_id: Any, *, page: int = 1, per_page: int = 50
 ) -> dict[str, Any]:
-    """A thread page: the thread, its community and one page of posts, in three queries."""
+    """A thread page: the thread, its community and one page of posts (with the authors'
+    experience tags and credentials joined in), then the page's reactions: four queries."""
     thread, community = await _load_thread(thread_id)
     ensure_can_view_thread(viewer, thread, community)
     assert thread is not None and community is not None
@@ -504,14 +568,31 @@ async def get_thread(
         where, args = '(p."status" <> {} OR p."author" = {})', [HELD, viewer.id]
     else:
         where, args = 'p."status" <> {}', [HELD]
+    order, order_args = 'p."created_at", p."id"', []
+    if thread["kind"] == "ask_clinician":
+        # The question, its accepted answer, verified clinicians' answers, then the rest.
+        order = (
+            'p."is_opening" DESC, CASE WHEN p."id" = {} AND p."status" = {} THEN 0 '
+            'WHEN p."author_credential" IS NOT NULL AND p."status" = {} THEN 1 ELSE 2 END, ' + order
+        )
+        order_args = [thread["accepted_post"] or 0, PUBLISHED, PUBLISHED]
     rows = await db.raw(
         f'SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM "post" p WHERE p."thread" = {{}} AND {where}) '
-        'AS "total" FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
-        f'WHERE p."thread" = {{}} AND {where} ORDER BY p."created_at", p."id" LIMIT {{}} OFFSET {{}}',
+        # The viewer's follow button state, folded in rather than a query of its own.
+        f'AS "total", {follows.STATE_COLUMN} '
+        'FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
+        f"{_TAG_JOIN} "
+        f'WHERE p."thread" = {{}} AND {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}',
         thread["id"],
         *args,
+        viewer.id or 0,
+        "thread",
+        thread["id"],
+        community["id"],
+        False,
         thread["id"],
         *args,
+        *order_args,
         per_page,
         (page - 1) * per_page,
     )
@@ -525,11 +606,29 @@ async def get_thread(
             )
         )[0]["n"]
     posts = [_present_post(viewer, row, community["id"]) for row in rows]
+    can_reply = _can_reply(viewer, thread, community)
+    # Reactions of the whole page in one query (forum.reactions).
+    shown = [post["id"] for post in posts if not post["placeholder"]]
+    summaries = await reactions.for_posts(viewer, shown) if shown else {}
+    for post in posts:
+        post["reactions"] = summaries.get(post["id"])
+        post["accepted"] = post["id"] == thread["accepted_post"] and post["status"] == PUBLISHED
+        post["pinned"] = (
+            thread["kind"] == "ask_clinician"
+            and not post["is_opening"]
+            and bool(post["author_credential"])
+            and post["status"] == PUBLISHED
+        )
+        post["can_react"] = (
+            can_reply and post["status"] == PUBLISHED and post["author"] != viewer.id
+        )
     return {
         "thread": thread,
         "community": community,
         "posts": Page(posts, page, per_page, total),
-        "can_reply": _can_reply(viewer, thread, community),
+        "can_reply": can_reply,
+        "can_accept": answers.can_accept(viewer, thread, community["id"]),
+        "follow_state": rows[0]["follow_state"] if rows else None,
     }
 
 

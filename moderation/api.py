@@ -61,11 +61,14 @@ HIT = obj(
 ITEM = obj(
     {
         "id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["thread", "post"]},
+        "kind": {
+            "type": "string",
+            "enum": ["thread", "post", "story", "comment", "clinician_application"],
+        },
         "object_id": {"type": "integer"},
         "post_id": {"type": ["integer", "null"]},
         "thread_id": {"type": ["integer", "null"]},
-        "community": {"type": "string"},
+        "community": {"type": ["string", "null"], "description": "null: site-wide"},
         "state": {"type": "string", "enum": ["open", "resolved"]},
         "reason": {"type": "string"},
         "reasons": {"type": "array", "items": {"type": "string"}},

@@ -67,7 +67,9 @@ def _scope(viewer: Viewer) -> tuple[str, list[Any]]:
     if viewer.is_admin:
         return "1 = 1", []
     ids = sorted(viewer.moderates)
-    return f'a."community_id" IN ({", ".join("{}" for _ in ids)})', list(ids)
+    # Site-wide entries (clinicians' verifications) are every moderator's to read.
+    marks = ", ".join("{}" for _ in ids)
+    return f'(a."community_id" IN ({marks}) OR a."community_id" IS NULL)', list(ids)
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,17 @@ from typing import Any
 from forum import db
 from forum.errors import Conflict, Forbidden, NotFound
 from forum.permissions import Viewer, ensure_active, ensure_signed_in, moderates
-from forum.tables import DELETED, HELD, HIDDEN, PUBLISHED, REMOVED, Membership, User
+from forum.tables import (
+    DELETED,
+    DRAFT,
+    HELD,
+    HIDDEN,
+    PUBLISHED,
+    REMOVED,
+    WITHDRAWN,
+    Membership,
+    User,
+)
 from forum.validation import Form
 from moderation import audit, flags, items, notices, targets, trust
 from moderation.rulebook import RuleSet, default_rules
@@ -51,7 +61,12 @@ async def load_item(viewer: Viewer, item_id: Any) -> dict[str, Any]:
     if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**31:
         raise NotFound("We couldn't find that item.")
     item = await ModerationItem.select().where(ModerationItem.id == item_id).first()
-    if item is None or not moderates(viewer, item["community"]):
+    if item is None:
+        raise NotFound("We couldn't find that item.")
+    if item["community"] is None:  # site-wide (a clinician's application): any moderator
+        if not (viewer.is_admin or viewer.moderates):
+            raise NotFound("We couldn't find that item.")
+    elif not moderates(viewer, item["community"]):
         raise NotFound("We couldn't find that item.")
     return item
 
@@ -105,6 +120,11 @@ def _new_status(action: str, current: str) -> str | None:
             "The author deleted this post, so there's nothing to change on it; you can still "
             "warn or suspend them."
         )
+    if current in (DRAFT, WITHDRAWN):
+        raise Conflict(
+            "The author withdrew this story, so nobody else can see it and there's nothing to "
+            "change on it; you can still warn or suspend them."
+        )
     if action == "approve":
         if current == REMOVED:
             raise Conflict("This post was removed; restore it instead if it should come back.")
@@ -150,6 +170,12 @@ async def decide(
     rules = rules or default_rules()
     ensure_active(viewer)
     item = await load_item(viewer, item_id)
+    if item["kind"] not in targets.KINDS:
+        # A clinician's application is decided by forum.clinicians (approve or reject).
+        raise Conflict(
+            "This item is a clinician's application: approve or reject it on its own page, "
+            f"or with POST /api/v1/moderation/clinician-applications/{item['object_id']}/decision."
+        )
     action_value, note_value, body_value, days_value, member_value = _check(
         action, note, body, days, member_action
     )

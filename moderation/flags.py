@@ -41,6 +41,20 @@ async def flag_thread(
     return await _flag(viewer, await targets.load_thread(thread_id), reason, note, rules)
 
 
+async def flag_content(
+    viewer: Viewer,
+    kind: str,
+    object_id: Any,
+    reason: Any,
+    note: Any = "",
+    rules: RuleSet | None = None,
+) -> dict[str, Any]:
+    """Flag content of any kind moderation knows (a story or a comment, for instance)."""
+    if kind not in targets.KINDS:
+        raise NotFound("We couldn't find that.")
+    return await _flag(viewer, await targets.load(kind, object_id), reason, note, rules)
+
+
 def _ensure_can_flag(viewer: Viewer, target: targets.Target) -> None:
     ensure_active(viewer)
     community_id = target.community_id
@@ -88,8 +102,8 @@ async def _flag(
         item_id = await items.open_item(
             kind=target.kind,
             object_id=target.object_id,
-            post_id=target.post["id"],
-            thread_id=target.thread["id"],
+            post_id=target.post_id,
+            thread_id=target.thread_id,
             community_id=target.community_id,
             author_id=target.author_id,
             source="flag",

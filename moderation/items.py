@@ -14,7 +14,8 @@ from typing import Any
 from forum import db
 from moderation.tables import OPEN, ModerationItem
 
-# Reasons a queue can be filtered by: members' flag reasons and screening's families.
+# Reasons a queue can be filtered by: members' flag reasons, screening's families, and
+# "clinician" for clinicians' applications to be verified (forum.clinicians).
 REASONS = (
     "crisis",
     "misinformation",
@@ -25,6 +26,7 @@ REASONS = (
     "link",
     "trust",
     "appeal",
+    "clinician",
     "other",
 )
 FAMILY_REASON = {"phi": "privacy"}
@@ -38,6 +40,7 @@ REASON_SEVERITY = {
     "link": 25,
     "trust": 10,
     "appeal": 35,
+    "clinician": 15,
     "other": 10,
 }
 
@@ -72,7 +75,7 @@ async def open_item(
     object_id: int,
     post_id: int | None,
     thread_id: int | None,
-    community_id: int,
+    community_id: int | None,
     author_id: int | None,
     source: str,
     reasons: list[str],

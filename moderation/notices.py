@@ -2,7 +2,8 @@
 
 A notice is a short message kept until read; the member's unread count lives on their user
 row so every page can show "a message from the moderators" without another query.
-Notifications proper will replace this; keep it small.
+Each notice is also a notification (forum.notifications), so the outcome reaches the bell and
+e-mail; this page keeps the full message and the appeal.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from forum import notifications
 from forum.permissions import Viewer, ensure_signed_in
-from forum.tables import User
+from forum.tables import Notification, User
 from moderation.tables import Notice
 
 
@@ -26,7 +28,7 @@ async def notify(
     """Leave a message for a member (call inside the transaction of the decision)."""
     if user_id is None:
         return
-    await Notice.insert(
+    rows = await Notice.insert(
         Notice(
             user=user_id,
             item_id=item_id,
@@ -35,8 +37,13 @@ async def notify(
             can_appeal=can_appeal,
             created_at=datetime.now(UTC),
         )
-    )
+    ).returning(Notice.id)
     await User.update({User.unread_notices: User.unread_notices + 1}).where(User.id == user_id)
+    # The outcome reaches the member's notifications (the bell, and e-mail if they chose it);
+    # the message and its appeal stay here.
+    await notifications.notify_moderation(
+        user_id, message, notice_id=rows[0]["id"], item_id=item_id
+    )
 
 
 async def list_notices(viewer: Viewer, *, limit: int = 50) -> list[dict[str, Any]]:
@@ -57,3 +64,9 @@ async def mark_all_read(viewer: Viewer) -> None:
         (Notice.user == viewer.id) & Notice.read_at.is_null()
     )
     await User.update({User.unread_notices: 0}).where(User.id == viewer.id)
+    # Read here, so read in the notifications too.
+    await Notification.update({Notification.read_at: datetime.now(UTC)}).where(
+        (Notification.user == viewer.id)
+        & (Notification.kind == "moderation")
+        & Notification.read_at.is_null()
+    )

@@ -23,17 +23,24 @@ _ITEM_COLUMNS = (
     'i.*, c."slug" AS "community_slug", c."name" AS "community_name", '
     'u."username" AS "author_username", u."display_name" AS "author_display_name", '
     'u."trust_level" AS "author_trust_level", u."status" AS "author_status", '
-    'p."body" AS "post_body", p."body_html" AS "post_body_html", p."status" AS "post_status", '
-    'p."label" AS "post_label", p."is_opening" AS "post_is_opening", '
-    't."title" AS "thread_title", t."status" AS "thread_status", '
+    # A story or a comment under one stands where a post and its thread would.
+    'COALESCE(p."body", sc."body", s."body") AS "post_body", '
+    'COALESCE(p."body_html", sc."body_html", s."body_html") AS "post_body_html", '
+    'COALESCE(p."status", sc."status", s."status") AS "post_status", '
+    'COALESCE(p."label", sc."label", s."label") AS "post_label", p."is_opening" AS "post_is_opening", '
+    'COALESCE(t."title", s."title") AS "thread_title", t."status" AS "thread_status", '
+    's."id" AS "story_id", '
     '(SELECT COUNT(*) FROM "moderation_appeal" a WHERE a."item" = i."id" AND a."state" = \'open\') '
     'AS "open_appeals"'
 )
 _ITEM_JOINS = (
-    'FROM "moderation_item" i JOIN "community" c ON c."id" = i."community" '
+    'FROM "moderation_item" i LEFT JOIN "community" c ON c."id" = i."community" '
     'LEFT JOIN "kindred_user" u ON u."id" = i."author" '
     'LEFT JOIN "post" p ON p."id" = i."post_id" '
-    'LEFT JOIN "thread" t ON t."id" = i."thread_id"'
+    'LEFT JOIN "thread" t ON t."id" = i."thread_id" '
+    'LEFT JOIN "story_comment" sc ON i."kind" = \'comment\' AND sc."id" = i."object_id" '
+    'LEFT JOIN "story" s ON s."id" = CASE WHEN i."kind" = \'story\' THEN i."object_id" '
+    'ELSE sc."story" END'
 )
 
 
@@ -48,7 +55,9 @@ def _scope(viewer: Viewer) -> tuple[str, list[Any]]:
     if viewer.is_admin:
         return "1 = 1", []
     ids = sorted(viewer.moderates)
-    return f'i."community" IN ({", ".join("{}" for _ in ids)})', list(ids)
+    # Items of no community (clinicians' applications) are site-wide: every moderator's.
+    marks = ", ".join("{}" for _ in ids)
+    return f'(i."community" IN ({marks}) OR i."community" IS NULL)', list(ids)
 
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +109,8 @@ async def list_queue(
         else 'i."updated_at" DESC, i."id" DESC'
     )
     total = await db.raw(
-        f'SELECT COUNT(*) AS n FROM "moderation_item" i JOIN "community" c ON c."id" = i."community" '
+        'SELECT COUNT(*) AS n FROM "moderation_item" i '
+        'LEFT JOIN "community" c ON c."id" = i."community" '
         f"WHERE {where}",
         *args,
     )

@@ -135,6 +135,8 @@ class TrustRules:
     levels: tuple[Level, ...]
     limits: dict[int, Limits]
     flags: FlagRules
+    # Members' "helpful" reactions to someone's posts: this many count as one published post.
+    helpful_per_post: int = 5
 
     def limits_for(self, level: int) -> Limits:
         """The limits of this trust level, or of the nearest lower level that has some."""
@@ -397,6 +399,7 @@ def _trust(data: dict[str, Any]) -> TrustRules:
             min_weight=float(flags.get("min_weight", 0.1)),
             per_hour=int(flags.get("per_hour", 20)),
         ),
+        helpful_per_post=max(1, int(data.get("helpful_per_post", 5))),
     )
 
 

@@ -27,13 +27,16 @@ RESOLVED = "resolved"
 
 class ModerationItem(Table, tablename="moderation_item"):
     """Something a moderator should look at: held or labelled by screening, escalated as a
-    crisis, or flagged by members. One open item per piece of content (unique index)."""
+    crisis, or flagged by members. One open item per piece of content (unique index).
 
-    kind = Varchar(length=16)
+    Items without a community (a clinician's application) are site-wide: every moderator's
+    queue shows them."""
+
+    kind = Varchar(length=24)
     object_id = Integer()
     post_id = Integer(null=True, default=None)
     thread_id = Integer(null=True, default=None)
-    community = ForeignKey(Community, null=False, on_delete=OnDelete.cascade, index=True)
+    community = ForeignKey(Community, null=True, on_delete=OnDelete.cascade, index=True)
     author = ForeignKey(User, null=True, on_delete=OnDelete.set_null, index=True)
     state = Varchar(length=16, default=OPEN)
     source = Varchar(length=16, default="screening")
@@ -105,7 +108,7 @@ class AuditEntry(Table, tablename="moderation_audit"):
     actor_id = Integer(null=True, default=None)  # None: done automatically (screening, flags)
     actor_name = Varchar(length=32, default="")
     action = Varchar(length=24)
-    kind = Varchar(length=16, default="")
+    kind = Varchar(length=24, default="")
     object_id = Integer(null=True, default=None)
     item_id = Integer(null=True, default=None)
     community_id = Integer(null=True, default=None)

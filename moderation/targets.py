@@ -1,8 +1,11 @@
 """The content moderation acts on, by kind and id: reading it and changing its status or text.
 
-"thread" means a thread and its opening post together; "post" a reply. Stories and comments
-will add their kinds here. Every change refreshes derived counts and writes a search outbox row
-in the caller's transaction, as the forum's own writes do.
+"thread" means a thread and its opening post together; "post" a reply; "story" a story and
+"comment" a comment under one (for those, `post` is the story or comment itself and `thread`
+the story, and a story outside any community has a community of id None: site-wide). Every
+change refreshes derived counts and writes a search outbox row in the caller's transaction, as
+the forum's own writes do, and keeps notifications in step: approved content reaches the
+people it would have reached when posted, and content taken down stops notifying.
 """
 
 from __future__ import annotations
@@ -11,12 +14,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from forum import content, db
+from forum import content, db, notifications
 from forum.errors import NotFound
-from forum.tables import PUBLISHED, Post, PostRevision, Thread
+from forum.tables import (
+    HELD,
+    PUBLISHED,
+    Post,
+    PostRevision,
+    Story,
+    StoryComment,
+    StoryRevision,
+    Thread,
+)
 from search import outbox
 
-KINDS = ("thread", "post")
+KINDS = ("thread", "post", "story", "comment")
+STORY_KINDS = ("story", "comment")
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,19 @@ class Target:
     @property
     def community_id(self) -> int:
         return self.community["id"]
+
+    @property
+    def post_id(self) -> int | None:
+        """The forum post behind this content, for review items (none for stories)."""
+        return None if self.kind in STORY_KINDS else self.post["id"]
+
+    @property
+    def thread_id(self) -> int | None:
+        return None if self.kind in STORY_KINDS else self.thread["id"]
+
+    @property
+    def story_id(self) -> int | None:
+        return self.thread["id"] if self.kind in STORY_KINDS else None
 
     def summary(self) -> dict[str, Any]:
         """What the audit log keeps of the content's state."""
@@ -94,16 +120,80 @@ async def load_thread(thread_id: Any) -> Target:
     return Target("thread", thread_id, post, thread, community)
 
 
+async def _story_and_community(story_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    story = await Story.select().where(Story.id == story_id).first()
+    if story is None:
+        raise NotFound("We couldn't find that story.")
+    community: dict[str, Any] = {"id": None, "visibility": "public", "slug": None}
+    if story["community"] is not None:
+        rows = await db.raw('SELECT * FROM "community" WHERE "id" = {}', story["community"])
+        if rows:
+            community = rows[0]
+    return story, community
+
+
+async def load_story(story_id: Any) -> Target:
+    if not _valid_id(story_id):
+        raise NotFound("We couldn't find that story.")
+    story, community = await _story_and_community(story_id)
+    return Target("story", story_id, story, story, community)
+
+
+async def load_comment(comment_id: Any) -> Target:
+    if not _valid_id(comment_id):
+        raise NotFound("We couldn't find that comment.")
+    comment = await StoryComment.select().where(StoryComment.id == comment_id).first()
+    if comment is None:
+        raise NotFound("We couldn't find that comment.")
+    story, community = await _story_and_community(comment["story"])
+    return Target("comment", comment_id, comment, story, community)
+
+
 async def load(kind: str, object_id: int) -> Target:
     if kind == "thread":
         return await load_thread(object_id)
     if kind == "post":
         return await load_post(object_id)
+    if kind == "story":
+        return await load_story(object_id)
+    if kind == "comment":
+        return await load_comment(object_id)
     raise NotFound("We couldn't find that content.")
+
+
+async def _set_story_status(target: Target, status: str, clear_label: bool) -> None:
+    table: Any = Story if target.kind == "story" else StoryComment
+    changes: dict[Any, Any] = {table.status: status}
+    if clear_label:
+        changes[table.label] = None
+    if target.kind == "story" and status == PUBLISHED and target.post.get("published_at") is None:
+        changes[Story.published_at] = datetime.now(UTC)
+    await table.update(changes).where(table.id == target.object_id)
+    story_id = target.thread["id"]
+    if target.kind == "comment":
+        await db.raw(
+            'UPDATE "story" SET "comment_count" = (SELECT COUNT(*) FROM "story_comment" sc '
+            'WHERE sc."story" = {} AND sc."status" = {}) WHERE "id" = {}',
+            story_id,
+            PUBLISHED,
+            story_id,
+        )
+    await outbox.enqueue("story", story_id)
 
 
 async def set_status(target: Target, status: str, *, clear_label: bool = False) -> None:
     """Change the status of the content (a thread and its opening post move together)."""
+    await _set_status(target, status, clear_label=clear_label)
+    if target.status == HELD and status == PUBLISHED:
+        await notifications.content_published(target.kind, target.object_id)
+    elif target.status == PUBLISHED and status != PUBLISHED:
+        await notifications.forget(target.kind, target.object_id)
+
+
+async def _set_status(target: Target, status: str, *, clear_label: bool) -> None:
+    if target.kind in STORY_KINDS:
+        await _set_story_status(target, status, clear_label)
+        return
     changes: dict[Any, Any] = {Post.status: status}
     if clear_label:
         changes[Post.label] = None
@@ -120,10 +210,14 @@ async def set_status(target: Target, status: str, *, clear_label: bool = False) 
 
 
 async def replace_body(target: Target, body: str, editor_id: int | None) -> dict[str, Any]:
-    """A moderator's edit: the earlier version is kept as a revision, as for authors' edits."""
+    """A moderator's edit: the earlier version is kept as a revision, as for authors' edits
+    (a comment's earlier text is kept by the audit log's "before")."""
     rendered = content.render(body)
     now = datetime.now(UTC)
     post = target.post
+    if target.kind in STORY_KINDS:
+        await _replace_story_body(target, body, rendered, editor_id, now)
+        return {"body": body, "body_html": rendered.html}
     await PostRevision.insert(
         PostRevision(
             post=post["id"],
@@ -144,6 +238,45 @@ async def replace_body(target: Target, body: str, editor_id: int | None) -> dict
     ).where(Post.id == post["id"])
     await outbox.enqueue("thread", target.thread["id"])
     return {"body": body, "body_html": rendered.html}
+
+
+async def _replace_story_body(
+    target: Target, body: str, rendered: content.Rendered, editor_id: int | None, now: datetime
+) -> None:
+    item = target.post
+    if target.kind == "story":
+        await StoryRevision.insert(
+            StoryRevision(
+                story=item["id"],
+                title=item["title"],
+                summary=item["summary"],
+                body=item["body"],
+                body_html=item["body_html"],
+                policy_version=item["policy_version"],
+                content_warnings=item["content_warnings"],
+                edited_by=editor_id,
+                created_at=now,
+            )
+        )
+        await Story.update(
+            {
+                Story.body: body,
+                Story.body_html: rendered.html,
+                Story.policy_version: rendered.policy_version,
+                Story.edited_at: now,
+                Story.updated_at: now,
+            }
+        ).where(Story.id == item["id"])
+    else:
+        await StoryComment.update(
+            {
+                StoryComment.body: body,
+                StoryComment.body_html: rendered.html,
+                StoryComment.policy_version: rendered.policy_version,
+                StoryComment.edited_at: now,
+            }
+        ).where(StoryComment.id == item["id"])
+    await outbox.enqueue("story", target.thread["id"])
 
 
 def is_published(target: Target) -> bool:

@@ -1,7 +1,7 @@
 """Trust: what screening knows of an author, trust levels, and how much a member's flag weighs.
 
-Trust grows with published posts and time and falls with decisions upheld against the member
-(moderation/rules/trust.toml). The level is stored on the user row, raised as people post and
+Trust grows with published posts, "helpful" reactions from other members and time, and falls
+with decisions upheld against the member (moderation/rules/trust.toml). The level is stored on the user row, raised as people post and
 recomputed whenever a moderator decides about their content.
 """
 
@@ -28,9 +28,20 @@ def _as_datetime(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def compute_level(published_posts: int, days: float, upheld_against: int, rules: TrustRules) -> int:
-    """The trust level a record earns: see trust.toml."""
-    effective = published_posts - rules.penalty_posts * upheld_against
+def compute_level(
+    published_posts: int,
+    days: float,
+    upheld_against: int,
+    rules: TrustRules,
+    helpful_received: int = 0,
+) -> int:
+    """The trust level a record earns: see trust.toml. Helpful reactions from other members
+    count too (`helpful_per_post` of them as one post)."""
+    effective = (
+        published_posts
+        + helpful_received // rules.helpful_per_post
+        - rules.penalty_posts * upheld_against
+    )
     level = 0
     for candidate in rules.levels:
         if (
@@ -66,16 +77,26 @@ async def member_record(user_id: int) -> dict[str, Any]:
         'AS "posts_today", '
         '(SELECT COUNT(*) FROM "post" p WHERE p."author" = u."id" AND p."status" = {}) '
         'AS "published_posts", '
+        '(SELECT COUNT(*) FROM "reaction" r JOIN "post" p ON p."id" = r."post" '
+        'WHERE p."author" = u."id" AND p."status" = {} AND r."kind" = {}) AS "helpful_received", '
         '(SELECT COUNT(*) FROM "moderation_item" i WHERE i."author" = u."id" AND i."resolution" '
         f'IN ({", ".join("{}" for _ in UPHELD_AGAINST)})) AS "upheld_against" '
         'FROM "kindred_user" u WHERE u."id" = {}',
         since,
         PUBLISHED,
+        PUBLISHED,
+        "helpful",
         *UPHELD_AGAINST,
         user_id,
     )
     if not rows:
-        return {"days": 0.0, "posts_today": 0, "published_posts": 0, "upheld_against": 0}
+        return {
+            "days": 0.0,
+            "posts_today": 0,
+            "published_posts": 0,
+            "upheld_against": 0,
+            "helpful_received": 0,
+        }
     row = rows[0]
     created = _as_datetime(row["created_at"]) or datetime.now(UTC)
     return {
@@ -111,19 +132,28 @@ async def raise_after_post(viewer: Viewer, standing: Standing, rules: RuleSet) -
         # Decisions against them are counted properly on the next recompute; never lower here.
         record = await member_record(viewer.id)
         level = compute_level(
-            record["published_posts"], record["days"], record["upheld_against"], rules.trust
+            record["published_posts"],
+            record["days"],
+            record["upheld_against"],
+            rules.trust,
+            record["helpful_received"],
         )
         if level > viewer.trust_level:
             await User.update({User.trust_level: level}).where(User.id == viewer.id)
 
 
 async def recompute(user_id: int | None, rules: RuleSet) -> int | None:
-    """Work a member's level out again from their record (after a decision about them)."""
+    """Work a member's level out again from their record (after a decision about them, or a
+    "helpful" reaction to their post)."""
     if user_id is None:
         return None
     record = await member_record(user_id)
     level = compute_level(
-        record["published_posts"], record["days"], record["upheld_against"], rules.trust
+        record["published_posts"],
+        record["days"],
+        record["upheld_against"],
+        rules.trust,
+        record["helpful_received"],
     )
     if record.get("trust_level") != level:
         await User.update({User.trust_level: level}).where(User.id == user_id)

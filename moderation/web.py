@@ -34,6 +34,7 @@ REASON_NAMES = {
     "link": "Link",
     "trust": "New member",
     "appeal": "Appeal",
+    "clinician": "Clinician application",
     "other": "Other",
 }
 ACTION_NAMES = {
@@ -110,9 +111,14 @@ async def _item_page(
 
 
 async def item_page(request: Request) -> Response:
-    if await _signed_in(request) is None:
+    viewer = await _signed_in(request)
+    if viewer is None:
         return redirect(f"/login?next=/mod/items/{_int_param(request, 'item_id')}")
-    return await _item_page(request, _int_param(request, "item_id"))
+    queue.ensure_moderator(viewer)
+    item = await decisions.load_item(viewer, _int_param(request, "item_id"))
+    if item["kind"] == "clinician_application":  # decided on its own page (forum.web.people)
+        return redirect(f"/mod/clinician-applications/{item['object_id']}")
+    return await _item_page(request, item["id"])
 
 
 async def decide(request: Request) -> Response:

@@ -182,8 +182,129 @@ THREADS = Source(
     count=count_threads,
 )
 
-# Findable kinds. Stories add a Source here (and "comment" rows map to their story's id).
-SOURCES: dict[str, Source] = {"thread": THREADS}
+# Stories --------------------------------------------------------------------------------------
+
+
+async def load_stories(ids: Sequence[int]) -> dict[int, Document]:
+    """Documents for the published stories among `ids`, each with its published comments'
+    text after the story's own. A story outside any community is public. Two queries a batch."""
+    documents: dict[int, Document] = {}
+    for batch in chunks(sorted(set(ids))):
+        rows = await _raw(
+            'SELECT s."id", s."title", s."summary", s."body_html", s."content_warnings", '
+            's."status", s."created_at", s."published_at", s."updated_at", '
+            's."community" AS "community_id", c."visibility", u."username" '
+            'FROM "story" s LEFT JOIN "community" c ON c."id" = s."community" '
+            'LEFT JOIN "kindred_user" u ON u."id" = s."author" '
+            f'WHERE s."id" IN ({_marks(batch)}) AND s."status" = {{}}',
+            *batch,
+            PUBLISHED,
+        )
+        if not rows:
+            continue
+        found = [row["id"] for row in rows]
+        comments = await _raw(
+            'SELECT "story", "body_html" FROM "story_comment" '
+            f'WHERE "story" IN ({_marks(found)}) AND "status" = {{}} ORDER BY "story", "created_at", "id"',
+            *found,
+            PUBLISHED,
+        )
+        texts: dict[int, list[str]] = {}
+        for comment in comments:
+            texts.setdefault(comment["story"], []).append(html_to_text(comment["body_html"]))
+        for row in rows:
+            parts = [clean_text(row["summary"] or ""), html_to_text(row["body_html"])]
+            body = "\n".join([part for part in parts if part] + texts.get(row["id"], []))
+            activity = row["updated_at"] or row["published_at"] or row["created_at"]
+            documents[row["id"]] = Document(
+                kind="story",
+                id=row["id"],
+                title=clean_text(row["title"]),
+                body=body[:MAX_BODY],
+                community_id=row["community_id"],
+                visibility=row["visibility"] or "public",
+                author=row["username"],
+                created_at=as_datetime(row["published_at"] or row["created_at"]),
+                activity_at=as_datetime(activity),
+                tags=("story",),
+                status=row["status"],
+            )
+    return documents
+
+
+async def story_ids_after(after: int, limit: int) -> list[int]:
+    rows = await _raw(
+        'SELECT "id" FROM "story" WHERE "id" > {} AND "status" = {} ORDER BY "id" LIMIT {}',
+        after,
+        PUBLISHED,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def count_stories() -> int:
+    rows = await _raw('SELECT COUNT(*) AS "n" FROM "story" WHERE "status" = {}', PUBLISHED)
+    return int(rows[0]["n"])
+
+
+async def stories_in_communities(community_ids: Sequence[int]) -> list[int]:
+    rows = await _raw(
+        f'SELECT "id" FROM "story" WHERE "community" IN ({_marks(community_ids)})',
+        *community_ids,
+    )
+    return [row["id"] for row in rows]
+
+
+async def check_stories(viewer: Viewer, ids: Sequence[int]) -> dict[int, Shown]:
+    """The story hits among `ids` this viewer may see now, by the database: one query."""
+    if not ids:
+        return {}
+    rows = await _raw(
+        'SELECT s."id", s."title", s."status", s."community" AS "community_id", c."slug", '
+        'c."name", c."visibility" FROM "story" s LEFT JOIN "community" c ON c."id" = s."community" '
+        f'WHERE s."id" IN ({_marks(ids)})',
+        *ids,
+    )
+    shown: dict[int, Shown] = {}
+    for row in rows:
+        if row["status"] != PUBLISHED:
+            continue
+        if row["community_id"] is not None and not can_view_community(
+            viewer, {"id": row["community_id"], "visibility": row["visibility"]}
+        ):
+            continue
+        shown[row["id"]] = Shown(
+            title=row["title"],
+            url=f"/s/{row['id']}",
+            community_slug=row["slug"],
+            community_name=row["name"],
+        )
+    return shown
+
+
+STORIES = Source(
+    kind="story",
+    load=load_stories,
+    ids_after=story_ids_after,
+    check=check_stories,
+    in_communities=stories_in_communities,
+    count=count_stories,
+)
+
+# Findable kinds. Comments are indexed as part of their story (forum.stories writes a
+# ("story", id) outbox row for a comment's changes; a "comment" row names the comment).
+SOURCES: dict[str, Source] = {"thread": THREADS, "story": STORIES}
+
+
+async def stories_of_comments(comment_ids: Sequence[int]) -> list[int]:
+    """The stories these comments belong to."""
+    if not comment_ids:
+        return []
+    rows = await _raw(
+        f'SELECT DISTINCT "story" FROM "story_comment" WHERE "id" IN ({_marks(comment_ids)})',
+        *comment_ids,
+    )
+    return [row["story"] for row in rows]
 
 
 async def threads_of_posts(post_ids: Sequence[int]) -> list[int]:

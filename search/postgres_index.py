@@ -8,11 +8,12 @@ GIN-indexed. Queries use websearch_to_tsquery for words, phrases of three or mor
 exclusions; a two-word phrase is one pair lookup, so it never rechecks positions in every
 document holding both words (measured: 25 ms of a 30 ms query on the benchmark corpus).
 
-Ranking is ts_rank_cd over the RANK_WINDOW most recently active matches. Matching is complete
-and exact, and `total` counts every match; but ranking reads each document's whole tsvector,
-so for a word found in thousands of conversations only the most recent ones are ranked
+Ranking is ts_rank_cd over the RANK_WINDOW (300) most recently active matches; the older
+matches follow, newest first, so every match can be paged to exactly once. Matching is
+complete and exact and `total` counts every match; but ranking reads each document's whole
+tsvector, so for a word found in thousands of conversations only the most recent are ranked
 (docs/search.md has the figures). Snippets are made in Python from the stored text, as for
-Whoosh: ts_headline cost 14 ms per page of ten on the same corpus.
+Whoosh: ts_headline cost 14 ms per page of ten on the benchmark corpus.
 
 Writing happens inside one transaction that first takes a transaction-level advisory lock:
 one writer at a time across instances, and the index rows and the outbox rows they came from
@@ -35,7 +36,7 @@ TABLE = "search_document"
 # pg_advisory_xact_lock key: "KINDRED_" in ASCII.
 LOCK_KEY = 0x4B494E445245445F
 INSERT_BATCH = 200
-RANK_WINDOW = 500
+RANK_WINDOW = 300
 SNIPPET_SOURCE = 6000
 TSQUERY = "websearch_to_tsquery('english', {})"
 COLUMNS = (
@@ -245,19 +246,29 @@ class PostgresIndex:
             f'FROM "{TABLE}" d WHERE {condition})'
         )
         if request.has_text and rank_text:
-            page = (
+            window = (
                 'SELECT r."kind", r."object_id", r."activity_at", '
-                f'ts_rank_cd(d."tsv", {TSQUERY}) AS "score" FROM ('
+                f'ts_rank_cd(d."tsv", {TSQUERY}) AS "score", 0 AS "part" FROM ('
                 'SELECT * FROM matched m ORDER BY m."activity_at" DESC, m."object_id" DESC '
                 f'LIMIT {RANK_WINDOW}) r JOIN "{TABLE}" d '
-                'ON d."kind" = r."kind" AND d."object_id" = r."object_id" '
-                'ORDER BY "score" DESC, r."activity_at" DESC, r."object_id" DESC '
+                'ON d."kind" = r."kind" AND d."object_id" = r."object_id"'
+            )
+            if request.offset + request.limit > RANK_WINDOW:
+                # Past the ranked window, the older matches follow, newest first.
+                window += (
+                    ' UNION ALL SELECT m."kind", m."object_id", m."activity_at", 0.0, 1 '
+                    'FROM (SELECT * FROM matched m ORDER BY m."activity_at" DESC, '
+                    f'm."object_id" DESC OFFSET {RANK_WINDOW}) m'
+                )
+            page = (
+                f"SELECT * FROM ({window}) w "
+                'ORDER BY w."part", w."score" DESC, w."activity_at" DESC, w."object_id" DESC '
                 "LIMIT {} OFFSET {}"
             )
             call = [*args, rank_text, request.limit, request.offset]
         else:
             page = (
-                'SELECT m.*, 0.0 AS "score" FROM matched m '
+                'SELECT m.*, 0.0 AS "score", 0 AS "part" FROM matched m '
                 'ORDER BY m."activity_at" DESC, m."object_id" DESC LIMIT {} OFFSET {}'
             )
             call = [*args, request.limit, request.offset]
@@ -268,7 +279,7 @@ class PostgresIndex:
             f'left(d."body", {SNIPPET_SOURCE}) AS "body", d."title" '
             f'FROM page JOIN "{TABLE}" d ON d."kind" = page."kind" '
             'AND d."object_id" = page."object_id" '
-            'ORDER BY page."score" DESC, page."activity_at" DESC, page."object_id" DESC'
+            'ORDER BY page."part", page."score" DESC, page."activity_at" DESC, page."object_id" DESC'
         )
         async with Thread._meta.db.transaction():
             # Matching through the GIN indexes reads no tsvector; the planner's estimates

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -84,10 +85,17 @@ def _window(text: str, hits: Sequence[tuple[int, int, str]], size: int) -> tuple
         end = len(text) if len(text) <= size else text.rfind(" ", 0, size)
         return 0, end if end > 0 else min(len(text), size)
     best, best_start = -1, 0
-    for i, (start, _, _) in enumerate(hits):
-        seen = {s for a, _, s in hits[i:] if a < start + size}
-        if len(seen) > best:
-            best, best_start = len(seen), start
+    inside: Counter[str] = Counter()
+    last = 0
+    for first, (start, _, _) in enumerate(hits):
+        while last < len(hits) and hits[last][0] < start + size:
+            inside[hits[last][2]] += 1
+            last += 1
+        if len(inside) > best:
+            best, best_start = len(inside), start
+        inside[hits[first][2]] -= 1
+        if not inside[hits[first][2]]:
+            del inside[hits[first][2]]
     start = max(0, best_start - size // 4)
     if start:
         space = text.find(" ", start)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import math
 import os
 import threading
 import time
@@ -52,6 +53,7 @@ EXCERPT_CHARS = 6000
 COMMON_DOCS = 1500
 SAMPLE_DOCS = 3000
 BULK_THRESHOLD = 2000
+MERGE_FACTOR = 10
 
 
 def schema() -> fields.Schema:
@@ -71,6 +73,30 @@ def schema() -> fields.Schema:
         excerpt=fields.STORED,
         meta=fields.STORED,
     )
+
+
+def merge_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """Log-structured merging: segments are grouped by the order of magnitude of their live
+    documents, and a group is merged only once it holds MERGE_FACTOR segments.
+
+    Whoosh's default policy sooner or later folds the big segment into a commit and holds the
+    one writer for seconds while new posts wait; here a merge of N documents comes once per
+    about N writes, so commits stay small and posts findable within a second."""
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list[Any]] = {}
+    for segment in segments:
+        tier = int(math.log10(max(1, segment.doc_count())))
+        tiers.setdefault(tier, []).append(segment)
+    for tier in sorted(tiers):
+        group = tiers[tier]
+        if len(group) >= MERGE_FACTOR:
+            for segment in group:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)
+                reader.close()
+            return [segment for segment in segments if segment not in group]
+    return segments
 
 
 def _seconds(moment: datetime) -> int:
@@ -239,7 +265,7 @@ class WhooshIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_tiers)
 
     async def rebuild(
         self,

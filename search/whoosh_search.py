@@ -17,6 +17,7 @@ import heapq
 import json
 import math
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, pairwise
@@ -35,10 +36,10 @@ from search.text import snippet, stems
 META_KEY = "meta:0"
 K1 = 1.2
 B = 0.75
-CACHE_POSTINGS = 4_000_000  # postings kept decoded across queries (~100 MB at most)
-FILTER_CACHE = 256
+CACHE_POSTINGS = 4_000_000  # postings kept decoded across queries: 8 bytes each, 32 MB
+STATE_CACHE = 1_000_000  # postings and filter-set members kept per index generation
 
-Postings = tuple[list[int], list[float]]
+Postings = tuple["array[int]", "array[float]"]
 
 
 def positions(value: bytes) -> list[int]:
@@ -51,20 +52,20 @@ def positions(value: bytes) -> list[int]:
 
 def _read_postings(leaf: Any, field: str, term: str) -> Postings:
     """All (docnum, weight) postings of a term in one segment, a block at a time."""
+    ids: array[int] = array("i")
+    weights: array[float] = array("f")
     try:
         matcher = leaf.postings(field, term)
     except TermNotFound:
-        return [], []
+        return ids, weights
     while isinstance(matcher, WrappingMatcher):  # deletions are applied by the caller
         matcher = matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             matcher._read_ids()
             matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
+            ids.extend(iter(matcher._ids))
+            weights.extend(iter(matcher._weights))
             matcher._next_block()
     else:  # short posting lists are stored inline, behind a plain matcher
         while matcher.is_active():
@@ -74,13 +75,27 @@ def _read_postings(leaf: Any, field: str, term: str) -> Postings:
     return ids, weights
 
 
+class _Bounded(OrderedDict[Any, Any]):
+    """An LRU dict holding at most `budget` elements across its values."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.size = 0
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        self[key] = value
+        self.size += size
+        while self.size > self.budget and len(self) > 1:
+            _, old = self.popitem(last=False)
+            self.size -= len(old[0]) if isinstance(old, tuple) else len(old)
+
+
 class PostingsCache:
     """Decoded postings per (segment, field, term): segments never change, only grow old."""
 
     def __init__(self, capacity: int = CACHE_POSTINGS) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._entries: OrderedDict[tuple[str, str, str], Postings] = OrderedDict()
+        self._entries = _Bounded(capacity)
 
     def get(self, leaf: Any, field: str, term: str) -> Postings:
         segment = leaf.segment()
@@ -92,11 +107,7 @@ class PostingsCache:
             self._entries.move_to_end(key)
             return found
         found = _read_postings(leaf, field, term)
-        self._entries[key] = found
-        self.size += len(found[0])
-        while self.size > self.capacity and self._entries:
-            _, (ids, _) = self._entries.popitem(last=False)
-            self.size -= len(ids)
+        self._entries.put(key, found, len(found[0]))
         return found
 
 
@@ -147,8 +158,8 @@ class State:
             1.0,
             (sum(self.lengths) - sum(self.lengths[d] for d in self.excluded)) / self.count,
         )
-        self._postings: dict[tuple[str, str], Postings] = {}
-        self._sets: dict[tuple[str, str], set[int]] = {}
+        self._postings = _Bounded(STATE_CACHE)
+        self._sets = _Bounded(STATE_CACHE)
 
     # Reading ------------------------------------------------------------------------------
 
@@ -156,16 +167,17 @@ class State:
         key = (field, term)
         found = self._postings.get(key)
         if found is None:
-            ids: list[int] = []
-            weights: list[float] = []
-            for leaf, offset in self.leaves:
-                local_ids, local_weights = self.cache.get(leaf, field, term)
-                ids += [offset + d for d in local_ids] if offset else local_ids
-                weights += local_weights
-            found = (ids, weights)
-            if len(self._postings) >= FILTER_CACHE:
-                self._postings.clear()
-            self._postings[key] = found
+            parts = [(self.cache.get(leaf, field, term), offset) for leaf, offset in self.leaves]
+            if len(parts) == 1 and not parts[0][1]:
+                found = parts[0][0]
+            else:
+                ids: array[int] = array("i")
+                weights: array[float] = array("f")
+                for (local_ids, local_weights), offset in parts:
+                    ids.extend([offset + d for d in local_ids] if offset else local_ids)
+                    weights.extend(local_weights)
+                found = (ids, weights)
+            self._postings.put(key, found, len(found[0]))
         return found
 
     def docs(self, field: str, value: str) -> set[int]:
@@ -173,9 +185,7 @@ class State:
         found = self._sets.get(key)
         if found is None:
             found = set(self.postings(field, value)[0])
-            if len(self._sets) >= FILTER_CACHE:
-                self._sets.clear()
-            self._sets[key] = found
+            self._sets.put(key, found, len(found))
         return found
 
     def hidden(self, visible: frozenset[int] | None) -> set[int]:

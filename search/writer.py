@@ -19,7 +19,13 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from search import outbox, suggest
-from search.documents import BATCH, SOURCES, THREADS, community_ids, threads_of_posts
+from search.documents import (
+    BATCH,
+    SOURCES,
+    community_ids,
+    stories_of_comments,
+    threads_of_posts,
+)
 from search.index import Changes, Document, Progress, SearchIndex
 
 log = logging.getLogger("kindred.search")
@@ -30,22 +36,37 @@ POLL_SECONDS = 0.2
 
 async def changes_for(entries: Sequence[outbox.Entry]) -> Changes:
     """What the index must do so these objects match the database again."""
-    thread_ids = {e.object_id for e in entries if e.kind == "thread"}
-    thread_ids |= set(await threads_of_posts([e.object_id for e in entries if e.kind == "post"]))
+    wanted: dict[str, set[int]] = {kind: set() for kind in SOURCES}
+    for entry in entries:
+        if entry.kind in wanted:
+            wanted[entry.kind].add(entry.object_id)
+    # Posts are indexed with their thread, comments with their story.
+    wanted["thread"] |= set(
+        await threads_of_posts([e.object_id for e in entries if e.kind == "post"])
+    )
+    if "story" in wanted:
+        wanted["story"] |= set(
+            await stories_of_comments([e.object_id for e in entries if e.kind == "comment"])
+        )
     communities = sorted({e.object_id for e in entries if e.kind == "community"})
     if communities:
         # Visibility changed, or the community went: its documents go, then come back from
         # the database as they are now.
         existing = sorted(await community_ids(communities))
         if existing:
-            thread_ids |= set(await THREADS.in_communities(existing))
-    for kind in {e.kind for e in entries} - {"thread", "post", "community"}:
-        if kind not in SOURCES:
-            log.warning("search outbox: no index source for %r rows yet; skipped", kind)
-    documents = await THREADS.load(sorted(thread_ids))
+            for kind, source in SOURCES.items():
+                wanted[kind] |= set(await source.in_communities(existing))
+    for kind in {e.kind for e in entries} - {*SOURCES, "post", "comment", "community"}:
+        log.warning("search outbox: no index source for %r rows yet; skipped", kind)
+    upserts: list[Document] = []
+    deletes: list[tuple[str, int]] = []
+    for kind, ids in wanted.items():
+        documents = await SOURCES[kind].load(sorted(ids))
+        upserts += [documents[i] for i in sorted(documents)]
+        deletes += [(kind, i) for i in sorted(ids) if i not in documents]
     return Changes(
-        upserts=tuple(documents[i] for i in sorted(documents)),
-        deletes=tuple(("thread", i) for i in sorted(thread_ids) if i not in documents),
+        upserts=tuple(upserts),
+        deletes=tuple(deletes),
         purge_communities=tuple(communities),
     )
 

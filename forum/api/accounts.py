@@ -7,8 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum import accounts
+from forum import accounts, profiles
 from forum.api.base import api_viewer, iso, json_body, obj, ok, operation, string
+from forum.api.people import PUBLIC_PROFILE, public_profile_json
 from forum.web.session import client_ip, settings_of, signer_of
 
 PROFILE = obj(
@@ -148,7 +149,14 @@ async def sign_out_everywhere(request: Request) -> Response:
     return ok({"signed_out": True})
 
 
-@operation("GET", "/users/{username}", "A public profile", tag="accounts", response=PROFILE)
+@operation(
+    "GET",
+    "/users/{username}",
+    "A public profile, with experience tags and badges (as the member's privacy allows)",
+    tag="accounts",
+    response=PUBLIC_PROFILE,
+)
 async def user_profile(request: Request) -> Response:
-    await api_viewer(request)
-    return ok(profile_json(await accounts.get_profile(request.path_params["username"])))
+    viewer = await api_viewer(request)
+    profile = await profiles.profile(viewer, request.path_params["username"])
+    return ok(public_profile_json(profile))

@@ -21,6 +21,7 @@ from forum.api.base import (
     paging,
     string,
 )
+from forum.clinicians import SPECIALTY_KEYS
 from forum.web.session import settings_of
 
 COMMUNITY = obj(
@@ -202,7 +203,14 @@ async def leave(request: Request) -> Response:
     "GET",
     "/communities/{slug}/threads",
     "Threads of a community, most recently active first",
-    query=(*PAGING, ("kind", {"type": "string", "enum": ["discussion", "ask_clinician"]})),
+    query=(
+        *PAGING,
+        ("kind", {"type": "string", "enum": ["discussion", "ask_clinician"]}),
+        (
+            "expert_answered",
+            {"type": "boolean", "description": "only threads a verified clinician answered"},
+        ),
+    ),
     response=list_of(THREAD_SUMMARY),
 )
 async def list_threads(request: Request) -> Response:
@@ -214,6 +222,8 @@ async def list_threads(request: Request) -> Response:
         page=page,
         per_page=per_page,
         kind=request.query_params.get("kind"),
+        expert_answered=request.query_params.get("expert_answered", "").lower()
+        in ("1", "true", "yes"),
     )
     return ok(page_json(listing, [thread_summary_json(row) for row in listing.items]))
 
@@ -229,6 +239,9 @@ async def list_threads(request: Request) -> Response:
             "title": string(200, min_length=5),
             "body": string(20000, min_length=1),
             "kind": string(20, enum=["discussion", "ask_clinician"]),
+            "specialty": string(
+                40, enum=list(SPECIALTY_KEYS), description="for ask_clinician: who should answer"
+            ),
             "confirm_phi": CONFIRM_PHI,
         },
         ["title", "body"],
@@ -255,6 +268,7 @@ async def start_thread(request: Request) -> Response:
             body=body.get("body"),  # type: ignore[arg-type]
             kind=body.get("kind") or "discussion",
             confirm_phi=confirm_phi(body),
+            specialty=body.get("specialty") or "",
         ),
     )
     return ok(

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from forum import threads
 from forum.api.base import PAGING, api_viewer, iso, json_body, obj, ok, operation, paging, string
 from forum.api.communities import CONFIRM_PHI, MODERATION, confirm_phi
+from forum.api.people import EXPERIENCE, REACTIONS, experience_json, reactions_json
 from forum.web.session import settings_of
 
 POST = obj(
@@ -23,6 +24,13 @@ POST = obj(
         "label": {"type": ["string", "null"]},
         "created_at": {"type": "string"},
         "edited_at": {"type": ["string", "null"]},
+        "author_credential": {
+            "type": ["string", "null"],
+            "description": "the author's clinician credential when posting; null if not verified",
+        },
+        "experience": {"oneOf": [EXPERIENCE, {"type": "null"}]},
+        "reactions": {"oneOf": [REACTIONS, {"type": "null"}]},
+        "accepted": {"type": "boolean"},
     },
     ["id", "author", "body_html", "status"],
 )
@@ -40,6 +48,10 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
         "label": None if hidden else row.get("label"),
         "created_at": iso(row["created_at"]),
         "edited_at": iso(row.get("edited_at")),
+        "author_credential": None if hidden else row.get("author_credential"),
+        "experience": experience_json(row["experience"]) if row.get("experience") else None,
+        "reactions": reactions_json(row.get("reactions")),
+        "accepted": bool(row.get("accepted")),
     }
 
 
@@ -56,6 +68,8 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
             "community": {"type": "string"},
             "status": {"type": "string"},
             "expert_answered": {"type": "boolean"},
+            "accepted_post": {"type": ["integer", "null"]},
+            "specialty": {"type": ["string", "null"]},
             "reply_count": {"type": "integer"},
             "posts": {"type": "array", "items": POST},
             "page": {"type": "integer"},
@@ -78,6 +92,8 @@ async def get_thread(request: Request) -> Response:
             "community": data["community"]["slug"],
             "status": thread["status"],
             "expert_answered": bool(thread["expert_answered"]),
+            "accepted_post": thread.get("accepted_post"),
+            "specialty": thread.get("specialty"),
             "reply_count": thread["reply_count"],
             "posts": [post_json(row) for row in posts.items],
             "page": posts.page,

@@ -6,8 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import accounts
+from forum import accounts, mail, profiles
 from forum.errors import KindredError
+from forum.web import people
+from forum.web import stories as web_stories
 from forum.web.render import form_failed, page, redirect, safe_next
 from forum.web.session import (
     client_ip,
@@ -80,8 +82,11 @@ async def logout(request: Request) -> Response:
 
 
 async def profile_page(request: Request) -> Response:
-    profile = await accounts.get_profile(request.path_params["username"])
-    return await page(request, "accounts/profile.html", {"profile": profile})
+    viewer = await get_viewer(request)
+    profile = await profiles.profile(viewer, request.path_params["username"])
+    # Their stories and the follow buttons (forum.web.stories).
+    extras = await web_stories.profile_extras(viewer, profile)
+    return await page(request, "accounts/profile.html", {"profile": profile, **extras})
 
 
 async def settings_page(request: Request) -> Response:
@@ -89,15 +94,17 @@ async def settings_page(request: Request) -> Response:
     if not viewer.signed_in:
         return redirect("/login?next=/settings")
     me = await accounts.get_user_row(viewer.id)  # type: ignore[arg-type]
+    extras = await people.settings_extras(viewer)  # privacy, export, deleting the account
+    extras["email_settings"] = await mail.email_settings(viewer)  # forum.mail
     if request.method == "GET":
-        return await page(request, "accounts/settings.html", {"values": me})
+        return await page(request, "accounts/settings.html", {"values": me, **extras})
     form = await read_form(request)
     values = {"display_name": str(form.get("display_name", "")), "bio": str(form.get("bio", ""))}
     try:
         await accounts.update_profile(viewer, **values)
     except KindredError as error:
         return await form_failed(
-            request, "accounts/settings.html", error, {"values": {**me, **values}}
+            request, "accounts/settings.html", error, {"values": {**me, **values}, **extras}
         )
     return redirect("/settings", "Your profile is saved.", request)
 
@@ -114,7 +121,11 @@ async def change_password(request: Request) -> Response:
     except KindredError as error:
         me = await accounts.get_user_row(viewer.id)  # type: ignore[arg-type]
         return await form_failed(
-            request, "accounts/settings.html", error, {"values": me}, message_key="password_error"
+            request,
+            "accounts/settings.html",
+            error,
+            {"values": me, **await people.settings_extras(viewer)},
+            message_key="password_error",
         )
     sign_in(request, {"id": viewer.id, "session_epoch": epoch})
     return redirect(

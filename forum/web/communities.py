@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import communities, threads
+from forum import communities, follows, stories, threads
 from forum.errors import KindredError
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
@@ -26,16 +26,26 @@ async def community_page(request: Request) -> Response:
     viewer = await get_viewer(request)
     community = await communities.get_community(viewer, request.path_params["slug"])
     kind = request.query_params.get("kind")
+    expert = request.query_params.get("expert") == "1"
     _, listing = await threads.list_threads(
         viewer,
         community["slug"],
         page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
         kind=kind,
+        expert_answered=expert,
     )
     return await page(
         request,
         "communities/community.html",
-        {"community": community, "threads": listing, "kind": kind},
+        {
+            "community": community,
+            "threads": listing,
+            "kind": kind,
+            "expert": expert,
+            # Recent stories are featured on the community's page (forum.stories).
+            "stories": await stories.recent_stories(viewer, community["id"], limit=3),
+            "follow_state": await follows.state(viewer, "community", community["id"]),
+        },
     )
 
 

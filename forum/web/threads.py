@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import communities, threads
+from forum.clinicians import SPECIALTIES
 from forum.errors import KindredError
 from forum.permissions import ensure_can_delete_post
 from forum.validation import positive_int
@@ -43,13 +44,18 @@ async def new_thread(request: Request) -> Response:
             {
                 "community": community,
                 "values": {"kind": request.query_params.get("kind", "discussion")},
+                "specialties": SPECIALTIES,
             },
         )
     form = await read_form(request)
-    values = {key: str(form.get(key, "")) for key in ("title", "body", "kind")}
+    values = {key: str(form.get(key, "")) for key in ("title", "body", "kind", "specialty")}
     if moderation_forms.wants_redaction(form):
         return await moderation_forms.redacted_form(
-            request, "threads/new.html", values, ("title", "body"), {"community": community}
+            request,
+            "threads/new.html",
+            values,
+            ("title", "body"),
+            {"community": community, "specialties": SPECIALTIES},
         )
     try:
         created = await threads.start_thread(
@@ -61,6 +67,7 @@ async def new_thread(request: Request) -> Response:
                 body=values["body"],
                 kind=values["kind"] or "discussion",
                 confirm_phi=moderation_forms.confirmed_phi(form),
+                specialty=values["specialty"],
             ),
         )
     except KindredError as error:
@@ -68,7 +75,12 @@ async def new_thread(request: Request) -> Response:
             request,
             "threads/new.html",
             error,
-            {"community": community, "values": values, **moderation_forms.error_context(error)},
+            {
+                "community": community,
+                "values": values,
+                "specialties": SPECIALTIES,
+                **moderation_forms.error_context(error),
+            },
         )
     return redirect(
         f"/t/{created['id']}",

@@ -4,13 +4,13 @@ Each test runs once per backend (PostgreSQL only in the PostgreSQL pass)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncio
+from datetime import timedelta
 
 from search.backends import create_index
 from search.index import Changes, SearchRequest
-from tests.search.conftest import BASE, make_document as doc
+from tests.search.conftest import BASE
+from tests.search.conftest import make_document as doc
 
 EVERYONE = None  # visible_communities=None: an admin's view
 

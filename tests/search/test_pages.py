@@ -13,7 +13,7 @@ from tests.conftest import api_token, shows, sign_in
 ATTACKS = [
     "<script>alert('owned')</script> lupus flare",
     '<img src=x onerror="alert(1)"> lupus flare',
-    "lupus flare <a href=\"javascript:alert(1)\">click</a>",
+    'lupus flare <a href="javascript:alert(1)">click</a>',
     "lupus flare &lt;script&gt;alert(2)&lt;/script&gt;",
     "lupus <mark onclick=alert(3)>flare</mark> <svg/onload=alert(4)>",
 ]

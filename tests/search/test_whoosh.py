@@ -79,3 +79,15 @@ async def test_an_index_from_another_schema_version_starts_afresh(whoosh, settin
     assert (await again.stats()).documents == 0
     assert await WhooshIndex(settings.index_dir).open() is False
     await again.close()
+
+
+async def test_small_commits_merge_among_themselves_and_leave_big_segments_alone(whoosh):
+    await _rebuild(whoosh, [doc(n, "Sleep", "insomnia") for n in range(1, 121)])
+    [big] = [s.segment_id() for s in whoosh._ix._read_toc().segments]
+    for n in range(121, 146):
+        await whoosh.apply(Changes(upserts=(doc(n, "Sleep", "insomnia"),)))
+    segments = whoosh._ix._read_toc().segments
+    assert big in {s.segment_id() for s in segments}  # never rewritten by a small commit
+    assert len(segments) < 12
+    results = await whoosh.search(SearchRequest(terms=("insomnia",), visible_communities=None))
+    assert results.total == 145

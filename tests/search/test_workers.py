@@ -36,18 +36,32 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
             server.wait(timeout=5)
 
 
+def _serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [str(KINDRED), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _log(path: Path) -> str:
+    return path.read_text()
+
+
 async def _wait_until_answering(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
     async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            assert server.poll() is None, log.read_text()
+        for _ in range(400):  # 20 s
+            assert server.poll() is None, _log(log)
             try:
                 if (await http.get(f"{url}/api/v1/communities", timeout=1)).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.05)
-    raise AssertionError(f"kindred serve did not answer:\n{log.read_text()}")
+    raise AssertionError(f"kindred serve did not answer:\n{_log(log)}")
 
 
 async def test_two_workers_posting_at_once_lose_nothing(settings, member, other_member, community):
@@ -61,14 +75,7 @@ async def test_two_workers_posting_at_once_lose_nothing(settings, member, other_
         KINDRED_SECRET_KEY="test-secret-key-not-for-production",
     )
     log_path = settings.data_dir / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [str(KINDRED), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = await asyncio.to_thread(_serve, env, port, log_path)
     try:
         await _wait_until_answering(url, server, log_path)
         limits = httpx.Limits(max_keepalive_connections=0)  # new connections: both workers serve
@@ -106,13 +113,13 @@ async def test_two_workers_posting_at_once_lose_nothing(settings, member, other_
                     if [item["id"] for item in found["items"]] == [thread_id]:
                         slowest = max(slowest, time.monotonic() - at)
                         break
-                    assert time.monotonic() - at < 5, f"{word} not findable:\n{log_path.read_text()}"
+                    assert time.monotonic() - at < 5, f"{word} not findable:\n{_log(log_path)}"
                     await asyncio.sleep(0.05)
             everything = (await http.get("/api/v1/search", params={"q": "question"})).json()
             assert everything["total"] == 2 * POSTS_PER_PERSON
     finally:
-        _stop(server)
-    text = log_path.read_text()
+        await asyncio.to_thread(_stop, server)
+    text = _log(log_path)
     assert "LockError" not in text and "Traceback" not in text, text
     assert "2 worker(s)" in text
     assert text.count("Application startup complete") == 2, text

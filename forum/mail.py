@@ -1,0 +1,487 @@
+"""E-mail: members' preferences, the outbox, the daily digest and the sender.
+
+Notifications put rows in the outbox (table mail_outbox) in their own transaction; the daily
+digest adds one row per member and day. Every row has a unique key ("n:<notification>",
+"digest:<user>:<day>"), so nothing is enqueued twice however many processes run.
+
+The sender claims a row with one conditional UPDATE (pending -> sending), so two workers never
+send the same mail, renders it (checking again that the reader may see what it is about),
+delivers it and marks it sent. A failure puts the row back with a growing delay, up to
+MAX_ATTEMPTS. Delivery goes through SMTP when KINDRED_SMTP_HOST is set, and otherwise into
+.eml files in <data dir>/mail/, named by the row, so a retried row overwrites its own file.
+
+A row left "sending" by a process that died mid-send is retried after STALE_CLAIM: delivery is
+at least once in that one case, with the same Message-ID, which mail systems use to drop copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from forum import accounts, db, notifications
+from forum.auth import Signer
+from forum.errors import NotFound
+from forum.permissions import Viewer, ensure_active, ensure_signed_in
+from forum.settings import Settings
+from forum.tables import EMAIL_MODES, User
+from forum.validation import Form
+
+log = logging.getLogger("kindred.mail")
+
+MAX_ATTEMPTS = 8
+STALE_CLAIM = timedelta(minutes=15)
+POLL_SECONDS = 5.0
+DIGEST_CHECK_SECONDS = 60.0
+BATCH = 20
+UNSUBSCRIBE = "unsubscribe"
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the n-th failed attempt: 1, 2, 4 … minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** max(0, attempts - 1), 360))
+
+
+# Preferences ---------------------------------------------------------------------------------
+
+
+async def email_settings(viewer: Viewer) -> dict[str, Any]:
+    """The viewer's e-mail address and how they want mail."""
+    ensure_signed_in(viewer)
+    rows = await db.raw(
+        'SELECT u."email", s."mode" FROM "kindred_user" u '
+        'LEFT JOIN "email_setting" s ON s."user" = u."id" WHERE u."id" = {}',
+        viewer.id,
+    )
+    row = rows[0] if rows else {"email": None, "mode": None}
+    return {"email": row["email"] or "", "mode": row["mode"] or notifications.DEFAULT_EMAIL_MODE}
+
+
+async def set_mode(user_id: int, mode: str) -> None:
+    now = datetime.now(UTC)
+    await db.raw(
+        'INSERT INTO "email_setting" ("user", "mode", "updated_at") VALUES ({}, {}, {}) '
+        'ON CONFLICT ("user") DO UPDATE SET "mode" = EXCLUDED."mode", '
+        '"updated_at" = EXCLUDED."updated_at"',
+        user_id,
+        mode,
+        now,
+    )
+
+
+async def update_email_settings(viewer: Viewer, *, mode: Any, email: Any = None) -> dict[str, Any]:
+    """Choose none, immediate or daily, and (optionally) the address mail goes to."""
+    ensure_active(viewer)
+    assert viewer.id is not None
+    form = Form()
+    mode_value = form.choice("mode", mode, EMAIL_MODES, label="E-mail")
+    address = None
+    if email is not None:
+        address = accounts._check_email(form, email)
+        if mode_value != "none" and not address:
+            form.fail("email", "Give an e-mail address to get e-mail, or choose “No e-mail”.")
+    form.check()
+    async with db.transaction():
+        if email is not None:
+            await User.update({User.email: address}).where(User.id == viewer.id)
+        await set_mode(viewer.id, mode_value)
+    return await email_settings(viewer)
+
+
+def unsubscribe_token(signer: Signer, user_id: int) -> str:
+    return signer.sign({"u": user_id}, UNSUBSCRIBE)
+
+
+async def unsubscribe(signer: Signer, token: str) -> dict[str, Any]:
+    """Stop all e-mail for the person a signed link names; NotFound for a forged link."""
+    value = signer.unsign(token, UNSUBSCRIBE)
+    user_id = value.get("u") if isinstance(value, dict) else None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise NotFound("That unsubscribe link isn't valid.")
+    user = await User.select(User.id, User.display_name).where(User.id == user_id).first()
+    if user is None:
+        raise NotFound("That unsubscribe link isn't valid.")
+    await set_mode(user_id, "none")
+    return user
+
+
+# The outbox -----------------------------------------------------------------------------------
+
+
+def digest_period(now: datetime) -> tuple[datetime, datetime]:
+    """The UTC day before `now`: the period the next digest covers."""
+    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return end - timedelta(days=1), end
+
+
+async def enqueue_digests(now: datetime | None = None) -> int:
+    """One digest row per member on the daily digest with unread notifications from the
+    previous UTC day. Safe to call as often as you like: the key makes it once per day."""
+    now = now or datetime.now(UTC)
+    start, end = digest_period(now)
+    day = start.strftime("%Y-%m-%d")
+    rows = await db.raw(
+        'INSERT INTO "mail_outbox" ("key", "user", "kind", "period_start", "period_end", '
+        '"status", "attempts", "next_attempt_at", "last_error", "created_at") '
+        "SELECT 'digest:' || CAST(u.\"id\" AS VARCHAR(20)) || {}, u.\"id\", 'digest', {}, {}, "
+        "'pending', 0, {}, '', {} "
+        'FROM "kindred_user" u LEFT JOIN "email_setting" s ON s."user" = u."id" '
+        'WHERE COALESCE(s."mode", {}) = {} AND u."email" IS NOT NULL AND u."email" <> {} '
+        'AND u."status" NOT IN ({}, {}) AND EXISTS (SELECT 1 FROM "notification" n '
+        'WHERE n."user" = u."id" AND n."read_at" IS NULL AND n."created_at" >= {} '
+        'AND n."created_at" < {}) '
+        'ON CONFLICT ("key") DO NOTHING RETURNING "id"',
+        f":{day}",
+        start,
+        end,
+        now,
+        now,
+        notifications.DEFAULT_EMAIL_MODE,
+        "daily",
+        "",
+        "deleted",
+        "banned",
+        start,
+        end,
+    )
+    return len(rows)
+
+
+async def _claim(row_id: int, worker: str, now: datetime) -> dict[str, Any] | None:
+    """Take a pending row for this worker, or None if another took it first."""
+    rows = await db.raw(
+        'UPDATE "mail_outbox" SET "status" = {}, "claimed_by" = {}, "claimed_at" = {}, '
+        '"attempts" = "attempts" + 1 WHERE "id" = {} AND "status" = {} RETURNING *',
+        "sending",
+        worker,
+        now,
+        row_id,
+        "pending",
+    )
+    return rows[0] if rows else None
+
+
+async def _finish(
+    row_id: int, worker: str, status: str, error: str = "", retry_at: datetime | None = None
+) -> None:
+    await db.raw(
+        'UPDATE "mail_outbox" SET "status" = {}, "last_error" = {}, "sent_at" = {}, '
+        '"next_attempt_at" = COALESCE({}, "next_attempt_at") WHERE "id" = {} AND "claimed_by" = {}',
+        status,
+        error[:2000],
+        datetime.now(UTC) if status == "sent" else None,
+        retry_at,
+        row_id,
+        worker,
+    )
+
+
+async def release_stale(now: datetime) -> int:
+    """Rows a dead process left "sending" go back to the queue."""
+    rows = await db.raw(
+        'UPDATE "mail_outbox" SET "status" = {} WHERE "status" = {} AND "claimed_at" < {} '
+        'RETURNING "id"',
+        "pending",
+        "sending",
+        now - STALE_CLAIM,
+    )
+    return len(rows)
+
+
+async def pending_count() -> int:
+    rows = await db.raw(
+        'SELECT COUNT(*) AS n FROM "mail_outbox" WHERE "status" IN ({}, {})', "pending", "sending"
+    )
+    return int(rows[0]["n"])
+
+
+# Writing the mails --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    email: str
+    display_name: str
+    mode: str
+    viewer: Viewer
+
+
+async def _recipient(user_id: int) -> Recipient | None:
+    rows = await db.raw(
+        'SELECT u."email", u."display_name", u."session_epoch", u."status", s."mode" '
+        'FROM "kindred_user" u LEFT JOIN "email_setting" s ON s."user" = u."id" WHERE u."id" = {}',
+        user_id,
+    )
+    if not rows or not rows[0]["email"] or rows[0]["status"] in ("deleted", "banned"):
+        return None
+    viewer = await accounts.load_viewer(user_id, rows[0]["session_epoch"])
+    if viewer is None:
+        return None
+    return Recipient(
+        user_id,
+        rows[0]["email"],
+        rows[0]["display_name"],
+        rows[0]["mode"] or notifications.DEFAULT_EMAIL_MODE,
+        viewer,
+    )
+
+
+async def _visible_notifications(
+    recipient: Recipient, extra: str, *args: Any
+) -> list[dict[str, Any]]:
+    viewer = recipient.viewer
+    where, where_args = notifications.visible_clause(
+        recipient.id, sorted(viewer.member_of | viewer.moderates), viewer.is_admin
+    )
+    return await db.raw(
+        f"SELECT {notifications._LIST_COLUMNS} {notifications._LIST_JOINS} "
+        f'WHERE {where} AND {extra} ORDER BY n."created_at", n."id"',
+        *where_args,
+        *args,
+    )
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    text: str
+
+
+async def compose(row: dict[str, Any], recipient: Recipient, base: str) -> Mail | None:
+    """The mail for an outbox row, or None when there is nothing (left) to say; links are
+    absolute, on `base` (KINDRED_BASE_URL)."""
+    if row["kind"] == "notification":
+        found = await _visible_notifications(recipient, 'n."id" = {}', row["notification"])
+        if not found:
+            return None
+        text, path = notifications.describe(found[0])
+        lines = [text + ".", ""]
+        if found[0]["kind"] == "moderation":
+            lines = ["A message from the moderators:", "", text, ""]
+        return Mail(subject=_one_line(text), text="\n".join([*lines, base + path]))
+    found = await _visible_notifications(
+        recipient,
+        'n."read_at" IS NULL AND n."created_at" >= {} AND n."created_at" < {} AND NOT EXISTS '
+        '(SELECT 1 FROM "mail_outbox" m WHERE m."notification" = n."id")',
+        row["period_start"],
+        row["period_end"],
+    )
+    if not found:
+        return None
+    lines = [f"Here is what happened on Kindred yesterday ({len(found)} new):", ""]
+    for item in found[:50]:
+        text, path = notifications.describe(item)
+        lines += [f"- {text}", f"  {base}{path}"]
+    if len(found) > 50:
+        lines.append(f"…and {len(found) - 50} more.")
+    lines += ["", f"All your notifications: {base}/notifications"]
+    noun = "notification" if len(found) == 1 else "notifications"
+    return Mail(subject=f"Your Kindred digest: {len(found)} new {noun}", text="\n".join(lines))
+
+
+def _one_line(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_message(
+    settings: Settings, signer: Signer, row: dict[str, Any], recipient: Recipient, mail: Mail
+) -> EmailMessage:
+    """The e-mail itself, with a one-click unsubscribe link (RFC 8058) and a stable Message-ID
+    so a retried row is recognisably the same mail."""
+    base = settings.base_url.rstrip("/")
+    unsubscribe_url = f"{base}/unsubscribe/{unsubscribe_token(signer, recipient.id)}"
+    host = urlparse(base).hostname or "localhost"
+    digest = hashlib.sha256(f"{row['id']}:{row['key']}".encode()).hexdigest()[:24]
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = recipient.email
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = f"<kindred.{digest}@{host}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    footer = (
+        "\n\n-- \nYou get these e-mails because of your Kindred settings. "
+        f"Change how often: {base}/settings#email\n"
+        f"Stop all e-mail from Kindred with one click: {unsubscribe_url}\n"
+    )
+    body = f"Hello {recipient.display_name},\n\n{mail.text}{footer}"
+    message.set_content(body)
+    return message
+
+
+# Delivering them -----------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    async def deliver(self, message: EmailMessage, name: str) -> None: ...
+
+
+class FileTransport:
+    """Writes each mail as an .eml file: for laptops and tests. Atomic, and a retried row
+    overwrites its own file rather than adding a second one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def deliver(self, message: EmailMessage, name: str) -> None:
+        await asyncio.to_thread(self._write, bytes(message), name)
+
+    def _write(self, data: bytes, name: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / f"{name}.eml"
+        temporary = self.folder / f".{name}.{uuid.uuid4().hex}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+
+
+class SMTPTransport:
+    """Sends through the configured SMTP server, in a thread (smtplib blocks)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def deliver(self, message: EmailMessage, name: str) -> None:
+        await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: EmailMessage) -> None:
+        settings = self.settings
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.send_message(message)
+
+
+def transport_for(settings: Settings) -> Transport:
+    return SMTPTransport(settings) if settings.smtp_host else FileTransport(settings.mail_dir)
+
+
+async def send_due(
+    settings: Settings,
+    signer: Signer,
+    *,
+    transport: Transport | None = None,
+    worker: str | None = None,
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> int:
+    """Send up to `limit` mails that are due; how many were sent."""
+    transport = transport or transport_for(settings)
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    now = now or datetime.now(UTC)
+    await release_stale(now)
+    due = await db.raw(
+        'SELECT "id" FROM "mail_outbox" WHERE "status" = {} AND "next_attempt_at" <= {} '
+        'ORDER BY "id" LIMIT {}',
+        "pending",
+        now,
+        limit,
+    )
+    sent = 0
+    for candidate in due:
+        row = await _claim(candidate["id"], worker, now)
+        if row is None:
+            continue  # another worker has it
+        try:
+            recipient = await _recipient(row["user"])
+            mail = None
+            if recipient is not None and recipient.mode != "none":
+                mail = await compose(row, recipient, settings.base_url.rstrip("/"))
+            if recipient is None or mail is None:
+                await _finish(row["id"], worker, "skipped")
+                continue
+            message = build_message(settings, signer, row, recipient, mail)
+            await transport.deliver(message, f"{row['id']:08d}-{row['kind']}")
+        except Exception as error:
+            attempts = int(row["attempts"])
+            if attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "mail %s failed for good after %d attempts: %s", row["id"], attempts, error
+                )
+                await _finish(row["id"], worker, "failed", repr(error))
+            else:
+                log.warning(
+                    "mail %s failed (attempt %d), will retry: %s", row["id"], attempts, error
+                )
+                await _finish(row["id"], worker, "pending", repr(error), now + backoff(attempts))
+            continue
+        await _finish(row["id"], worker, "sent")
+        sent += 1
+    return sent
+
+
+class Mailer:
+    """The background task of one app process: sends due mail (woken at once when this
+    process queued some) and queues the daily digests. Several processes may run it."""
+
+    def __init__(
+        self, settings: Settings, signer: Signer, *, poll_seconds: float = POLL_SECONDS
+    ) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.poll_seconds = poll_seconds
+        self.transport = transport_for(settings)
+        self._event = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._unlisten = notifications.listen(self._event.set)
+        self._last_digest_check = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kindred-mailer")
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Queue any digests due and send what is due (tests and the CLI call this)."""
+        await enqueue_digests(now)
+        return await send_due(self.settings, self.signer, transport=self.transport, now=now)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                if loop.time() - self._last_digest_check >= DIGEST_CHECK_SECONDS:
+                    self._last_digest_check = loop.time()
+                    await enqueue_digests()
+                await send_due(self.settings, self.signer, transport=self.transport)
+            except Exception:
+                log.exception("mailer: a round failed; will retry")
+            try:
+                await asyncio.wait_for(self._event.wait(), timeout=self.poll_seconds)
+                # Woken by a notification that may not have committed yet: give it a moment.
+                await asyncio.sleep(0.2)
+            except TimeoutError:
+                pass
+            self._event.clear()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._unlisten()
+        self._event.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=15.0)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
