@@ -9,7 +9,7 @@ from typing import Any
 
 from forum import content, db, ratelimit
 from forum.auth import burn_verification, hash_password, verify_password
-from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound
 from forum.permissions import Viewer, ensure_active, ensure_can_change_role
 from forum.settings import Settings
 from forum.tables import ROLES, User
@@ -95,9 +95,25 @@ def _check_email(form: Form, raw: Any) -> str | None:
 
 
 async def register(
-    settings: Settings, data: Registration, *, ip: str = "", role: str = "member"
+    settings: Settings,
+    data: Registration,
+    *,
+    ip: str = "",
+    role: str = "member",
+    self_service: bool = False,
+    invite_code: Any = None,
 ) -> dict[str, Any]:
-    """Create a member account. Registration is rate limited per address."""
+    """Create a member account. Registration is rate limited per address.
+
+    `self_service`: a person registering themself (the web form, the API), so the site's
+    registration mode applies: closed, or invite-only with a working `invite_code` (one use
+    of it is spent). Administrators' tools (`kindred create-user`, the demo) are not bound."""
+    from forum import site_settings
+
+    if self_service:
+        role = "member"
+        if await site_settings.registration_mode() == site_settings.CLOSED:
+            await site_settings.check_registration(None)
     form = Form()
     username = _check_username(form, data.username)
     password = _check_password(form, data.password, username)
@@ -124,16 +140,21 @@ async def register(
         )
     password_hash = await hash_password(password, settings.password_cost)
     try:
-        rows = await User.insert(
-            User(
-                username=username,
-                display_name=display_name,
-                email=email,
-                password_hash=password_hash,
-                role=role,
-                created_at=datetime.now(UTC),
-            )
-        ).returning(*PUBLIC_COLUMNS)
+        async with db.transaction():
+            if self_service:  # an invite's use is spent only with the account it made
+                await site_settings.check_registration(invite_code)
+            rows = await User.insert(
+                User(
+                    username=username,
+                    display_name=display_name,
+                    email=email,
+                    password_hash=password_hash,
+                    role=role,
+                    created_at=datetime.now(UTC),
+                )
+            ).returning(*PUBLIC_COLUMNS)
+    except KindredError:
+        raise
     except Exception as error:  # a concurrent registration took the name first
         if await User.exists().where(User.username == username):
             raise Conflict(
@@ -202,11 +223,26 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
     rows = await db.raw(
         'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
         'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
-        'm."role" AS "membership_role", '
+        'm."role" AS "membership_role", m."blocked", '
         # The bell's count, in the same query: no page pays a query of its own for it.
         '(SELECT COUNT(*) FROM "notification" n WHERE n."user" = u."id" AND n."read_at" IS NULL) '
-        'AS "unread_notifications" '
-        'FROM "kindred_user" u LEFT JOIN "membership" m ON m."user" = u."id" WHERE u."id" = {}',
+        'AS "unread_notifications", '
+        # Unread private messages (forum.messages), likewise: conversations not left or muted,
+        # messages others sent that were delivered, not from someone this person blocked.
+        '(SELECT COUNT(*) FROM "conversation_member" cm JOIN "private_message" pm '
+        'ON pm."conversation" = cm."conversation" AND pm."id" > cm."last_read_id" '
+        'WHERE cm."user" = u."id" AND cm."left_at" IS NULL AND cm."muted" = {} '
+        'AND pm."status" = \'published\' AND COALESCE(pm."sender", 0) <> u."id" '
+        'AND NOT EXISTS (SELECT 1 FROM "member_block" b WHERE b."blocker" = u."id" '
+        'AND b."blocked" = pm."sender")) AS "unread_messages" '
+        # Memberships and blocks (forum.blocks) as rows of one join.
+        'FROM "kindred_user" u LEFT JOIN (SELECT ms."user" AS "owner", ms."community", '
+        'ms."role", NULL AS "blocked" FROM "membership" ms WHERE ms."user" = {} UNION ALL '
+        'SELECT mb."blocker", NULL, NULL, mb."blocked" FROM "member_block" mb '
+        'WHERE mb."blocker" = {}) m ON m."owner" = u."id" WHERE u."id" = {}',
+        False,
+        user_id,
+        user_id,
         user_id,
     )
     if not rows or rows[0]["session_epoch"] != epoch or rows[0]["status"] == "deleted":
@@ -214,6 +250,7 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
     first = rows[0]
     member_of = frozenset(r["community"] for r in rows if r["community"] is not None)
     moderates = frozenset(r["community"] for r in rows if r["membership_role"] == "moderator")
+    blocked = frozenset(r["blocked"] for r in rows if r["blocked"] is not None)
     suspended_until = first["suspended_until"]
     if isinstance(suspended_until, str):
         suspended_until = datetime.fromisoformat(suspended_until)
@@ -229,6 +266,8 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
         moderates=moderates,
         unread_notices=first["unread_notices"] or 0,
         unread_notifications=first["unread_notifications"] or 0,
+        unread_messages=first["unread_messages"] or 0,
+        blocked=blocked,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum import clinicians, db
+from forum import anonymity, clinicians, db
 from forum.communities import _visible_clause
 from forum.errors import Conflict, Forbidden, NotFound
 from forum.pagination import Page
@@ -117,9 +117,13 @@ async def unanswered(
     rows = await db.raw(
         'SELECT t."id", t."title", t."specialty", t."reply_count", t."created_at", '
         'c."slug" AS "community_slug", c."name" AS "community_name", '
-        'u."display_name" AS "author_display_name" FROM "thread" t '
+        # Never who asked anonymously; the name they use there, if any (forum.anonymity).
+        + anonymity.author_columns('t."anonymous"', anonymity.quoted(anonymity.ANONYMOUS_STARTER))
+        + ' FROM "thread" t '
         'JOIN "community" c ON c."id" = t."community" '
         'LEFT JOIN "kindred_user" u ON u."id" = t."author" '
+        + anonymity.name_join('t."author"', 't."community"')
+        + " "
         f'WHERE {where} ORDER BY t."created_at", t."id" LIMIT {{}} OFFSET {{}}',
         *args,
         per_page,

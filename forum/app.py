@@ -22,6 +22,7 @@ from forum.auth import Signer
 from forum.errors import KindredError, NotFound, TooLarge
 from forum.mail import Mailer
 from forum.settings import Settings
+from forum.site_settings import SiteSettingsCache
 from search.backends import create_index
 from search.writer import Writer
 
@@ -189,19 +190,28 @@ def create_app(
     `mail_sender` (by default, as `search_writer`) runs the mailer the same way; tests call
     app.state.mailer.run_once()."""
     from forum.api import accounts as api_accounts
+    from forum.api import admin as api_admin
     from forum.api import base as api_base
     from forum.api import communities as api_communities
+    from forum.api import guidelines as api_guidelines
+    from forum.api import messages as api_messages
     from forum.api import notifications as api_notifications
     from forum.api import openapi as api_openapi
     from forum.api import people as api_people
+    from forum.api import privacy as api_privacy
     from forum.api import search as api_search
     from forum.api import stories as api_stories
     from forum.api import threads as api_threads
     from forum.web import accounts as web_accounts
+    from forum.web import admin as web_admin
     from forum.web import communities as web_communities
     from forum.web import feeds as web_feeds
+    from forum.web import guidelines as web_guidelines
+    from forum.web import insights as web_insights
+    from forum.web import messages as web_messages
     from forum.web import notifications as web_notifications
     from forum.web import people as web_people
+    from forum.web import privacy as web_privacy
     from forum.web import search as web_search
     from forum.web import stories as web_stories
     from forum.web import threads as web_threads
@@ -212,13 +222,19 @@ def create_app(
     del api_accounts, api_communities, api_threads, api_openapi  # imported to register routes
     del api_moderation, api_search, api_people
     del api_stories, api_notifications
+    del api_admin, api_guidelines
+    del api_messages, api_privacy
     engine = db.create_engine(settings)
     search_index = create_index(settings.search_backend, settings.index_dir)
+    site_settings = SiteSettingsCache(settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db.bind_engine(engine)
         await db.start(engine, settings)
+        await site_settings.reload()  # forum.site_settings: pages read them from memory
+        if search_writer:
+            site_settings.start_polling()
         fresh = await search_index.open()
         writer = Writer(search_index, rebuild_first=fresh)
         app.state.search_writer = writer
@@ -232,6 +248,7 @@ def create_app(
             yield
         finally:
             await mailer.stop()
+            await site_settings.stop()
             await writer.stop()
             await search_index.close()
             await db.stop(engine)
@@ -247,6 +264,11 @@ def create_app(
         *web_stories.routes,
         *web_notifications.routes,
         *web_feeds.routes,
+        *web_messages.routes,
+        *web_privacy.routes,
+        *web_guidelines.routes,
+        *web_insights.routes,
+        *web_admin.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
@@ -277,6 +299,7 @@ def create_app(
     app.state.signer = Signer(settings.secret_key)
     app.state.templates = create_templates()
     app.state.search_index = search_index
+    app.state.site_settings = site_settings
     return app
 
 

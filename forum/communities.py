@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from forum import content, db
+from forum import content, db, guidelines
 from forum.errors import Conflict, Forbidden, NotFound
 from forum.pagination import Page
 from forum.permissions import (
@@ -118,14 +118,22 @@ async def create_community(
     return rows[0]
 
 
-async def join(viewer: Viewer, slug: Any) -> dict[str, Any]:
-    """Join a public community. Private ones are joined by invitation (add_member)."""
+async def join(viewer: Viewer, slug: Any, accepted_version: Any = None) -> dict[str, Any]:
+    """Join a public community. Private ones are joined by invitation (add_member).
+
+    A community with guidelines asks the joiner to accept their current version
+    (`accepted_version`); forum.guidelines says why not, with the version to accept."""
     ensure_active(viewer)
     community = ensure_can_view_community(viewer, await find_community(slug))
     if community["archived"]:
         raise Forbidden("This community is archived and no longer takes new members.")
     if community["visibility"] != "public" and community["id"] not in viewer.member_of:
         raise Forbidden("This community is private: a moderator has to add you.")
+    if community["id"] in viewer.member_of:
+        return community
+    version = await guidelines.check_join(community, accepted_version)
+    if version:
+        await guidelines.record_acceptance(viewer.id, community["id"], version)  # type: ignore[arg-type]
     await _add(viewer.id, community["id"])  # type: ignore[arg-type]
     return community
 

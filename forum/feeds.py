@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
-from forum import db
+from forum import anonymity, db
 from forum.errors import NotFound
 from forum.tables import PUBLISHED
 
@@ -153,7 +153,12 @@ def _story_entry(base: str, row: dict[str, Any]) -> Entry:
 
 _STORY_COLUMNS = (
     's."id", s."title", s."summary", s."body_html", s."content_warnings", s."created_at", '
-    's."published_at", s."edited_at", u."display_name" AS "author_display_name"'
+    # The name the author goes by in the story's community, if any (forum.aliases).
+    's."published_at", s."edited_at", COALESCE(cn."display_name", u."display_name") '
+    'AS "author_display_name"'
+)
+_STORY_NAME_JOIN = (
+    'LEFT JOIN "community_name" cn ON cn."user" = s."author" AND cn."community" = s."community"'
 )
 
 
@@ -175,9 +180,13 @@ async def community_feed(base: str, slug: Any) -> Feed:
     community = await _public_community(slug)
     threads = await db.raw(
         'SELECT t."id", t."title", t."kind", t."created_at", p."body_html", p."edited_at", '
-        'u."display_name" AS "author_display_name" FROM "thread" t '
+        # Never who wrote anonymously; the name used here, if any (forum.anonymity).
+        + anonymity.author_columns('p."anonymous"', 'p."pseudonym"')
+        + ' FROM "thread" t '
         'JOIN "post" p ON p."thread" = t."id" AND p."is_opening" = {} AND p."status" = {} '
         'LEFT JOIN "kindred_user" u ON u."id" = t."author" '
+        + anonymity.name_join('t."author"', 't."community"')
+        + " "
         'WHERE t."community" = {} AND t."status" = {} ORDER BY t."created_at" DESC, t."id" DESC '
         "LIMIT {}",
         True,
@@ -188,6 +197,7 @@ async def community_feed(base: str, slug: Any) -> Feed:
     )
     stories = await db.raw(
         f'SELECT {_STORY_COLUMNS} FROM "story" s LEFT JOIN "kindred_user" u ON u."id" = s."author" '
+        f"{_STORY_NAME_JOIN} "
         'WHERE s."community" = {} AND s."status" = {} '
         'ORDER BY s."published_at" DESC, s."id" DESC LIMIT {}',
         community["id"],
@@ -236,7 +246,10 @@ async def blog_feed(base: str, username: Any) -> Feed:
     stories = await db.raw(
         f'SELECT {_STORY_COLUMNS} FROM "story" s LEFT JOIN "kindred_user" u ON u."id" = s."author" '
         'LEFT JOIN "community" c ON c."id" = s."community" '
+        f"{_STORY_NAME_JOIN} "
         'WHERE s."author" = {} AND s."status" = {} AND (s."community" IS NULL OR c."visibility" = {}) '
+        # Not the stories where they go by another name (forum.aliases).
+        'AND cn."display_name" IS NULL '
         'ORDER BY s."published_at" DESC, s."id" DESC LIMIT {}',
         person["id"],
         PUBLISHED,
@@ -261,7 +274,8 @@ async def thread_feed(base: str, thread_id: Any) -> Feed:
     if not isinstance(thread_id, int) or not 0 < thread_id < 2**31:
         raise NotFound("We couldn't find that conversation.")
     rows = await db.raw(
-        'SELECT t."id", t."title", t."status", t."created_at", c."visibility", c."name" '
+        'SELECT t."id", t."title", t."status", t."created_at", c."visibility", c."name", '
+        'c."id" AS "community_id" '
         'FROM "thread" t JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}',
         thread_id,
     )
@@ -270,9 +284,12 @@ async def thread_feed(base: str, thread_id: Any) -> Feed:
     thread = rows[0]
     posts = await db.raw(
         'SELECT p."id", p."is_opening", p."body_html", p."created_at", p."edited_at", '
-        'u."display_name" AS "author_display_name" FROM "post" p '
-        'LEFT JOIN "kindred_user" u ON u."id" = p."author" '
-        'WHERE p."thread" = {} AND p."status" = {} ORDER BY p."created_at" DESC, p."id" DESC LIMIT {}',
+        + anonymity.author_columns('p."anonymous"', 'p."pseudonym"')
+        + ' FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
+        + anonymity.name_join('p."author"', "{}")
+        + ' WHERE p."thread" = {} AND p."status" = {} '
+        'ORDER BY p."created_at" DESC, p."id" DESC LIMIT {}',
+        thread["community_id"],
         thread["id"],
         PUBLISHED,
         LIMIT,

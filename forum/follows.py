@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from forum import db
-from forum.errors import Invalid, NotFound
+from forum import blocks, db
+from forum.errors import Forbidden, Invalid, NotFound
 from forum.permissions import (
     Viewer,
     can_view_community,
@@ -132,6 +132,12 @@ async def change(viewer: Viewer, kind: Any, target: Any, action: Any) -> dict[st
         raise Invalid({"action": "Only conversations and stories can be muted."})
     if resolved.kind in ("member", "blog") and resolved.id == viewer.id:
         raise Invalid({"target": "You can't follow yourself."})
+    if (
+        resolved.kind in ("member", "blog")
+        and action == "follow"
+        and await blocks.between(viewer.id, resolved.id)
+    ):
+        raise Forbidden("You can't follow this person.")  # forum.blocks
     if action == "unfollow":
         await Follow.delete().where(
             (Follow.user == viewer.id)

@@ -4,7 +4,8 @@ Each rule is one INSERT … SELECT over the people it reaches, so a reply follow
 people costs a handful of statements, not a thousand. Every rule keeps to the same limits:
 
 - never the author themself, never someone who muted the thread or story, never a deleted or
-  banned account;
+  banned account, never someone who blocked the actor (forum.blocks; for mentions, either way);
+- anonymous content (forum.anonymity) is stored with no actor, so nobody is shown who wrote it;
 - never content the recipient may not see: only published content, and in a private community
   only its members (and administrators);
 - one notification per person per piece of content (a unique index on person and `subject`),
@@ -28,6 +29,10 @@ from forum.pagination import Page
 from forum.permissions import Viewer, ensure_signed_in
 from forum.tables import PUBLISHED, Notification
 
+# How an author is shown (forum.anonymity; not imported, which would make a cycle).
+ANONYMOUS = "anonymous"
+COMMUNITY_NAME = "community"
+
 KINDS = (
     "reply",
     "mention",
@@ -37,6 +42,7 @@ KINDS = (
     "comment",
     "reaction",
     "moderation",
+    "message",
 )
 # Kinds worth an e-mail of their own; the rest wait for the digest.
 MAILED_AT_ONCE = frozenset(KINDS) - {"reaction"}
@@ -76,6 +82,32 @@ class About:
     comment_id: int | None = None
     # Muting this ("thread", id) or ("story", id) silences the notification.
     mutable: tuple[str, int] | None = None
+    # Who really wrote it, when `actor_id` (what recipients are shown) is None because it was
+    # written anonymously (forum.anonymity): never notified of their own words.
+    author_id: int | None = None
+    # A private message's conversation (forum.messages).
+    conversation_id: int | None = None
+
+
+def _not_blocked(about: About, both_ways: bool = False) -> tuple[str, list[Any]]:
+    """SQL keeping recipients `u` who didn't block the actor (forum.blocks); for mentions,
+    nor were blocked by them. Content under a name for one community (forum.aliases) is
+    exempt, or what notified whom would tell a blocker which name is whose; anonymous
+    content has no actor to block."""
+    actor = about.actor_id
+    clause = 'nb."blocker" = u."id" AND nb."blocked" = {}'
+    args: list[Any] = [actor]
+    if both_ways:
+        clause = f'({clause}) OR (nb."blocked" = u."id" AND nb."blocker" = {{}})'
+        args.append(actor)
+    sql = f'NOT EXISTS (SELECT 1 FROM "member_block" nb WHERE {clause})'
+    if about.community_id is not None:
+        sql = (
+            f'({sql} OR EXISTS (SELECT 1 FROM "community_name" ncn WHERE ncn."user" = {{}} '
+            'AND ncn."community" = {}))'
+        )
+        args += [actor, about.community_id]
+    return sql, args
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -83,14 +115,25 @@ def _marks(values: Sequence[Any]) -> str:
 
 
 async def _insert(
-    kind: str, about: About, who: str, who_args: Sequence[Any], now: datetime
+    kind: str,
+    about: About,
+    who: str,
+    who_args: Sequence[Any],
+    now: datetime,
+    *,
+    both_ways: bool = False,
 ) -> list[int]:
     """Notify the people `who` selects (SQL over kindred_user u), within the rules above."""
     where = [who, 'u."status" NOT IN ({}, {})']
     args: list[Any] = [*who_args, "deleted", "banned"]
-    if about.actor_id is not None:
+    author = about.author_id if about.author_id is not None else about.actor_id
+    if author is not None:
         where.append('u."id" <> {}')
-        args.append(about.actor_id)
+        args.append(author)
+    if about.actor_id is not None:
+        blocked, blocked_args = _not_blocked(about, both_ways)
+        where.append(blocked)
+        args += blocked_args
     if about.community_private:
         where.append(
             '(u."role" = {} OR EXISTS (SELECT 1 FROM "membership" m WHERE m."user" = u."id" '
@@ -105,8 +148,9 @@ async def _insert(
         args += [*about.mutable, True]
     rows = await db.raw(
         'INSERT INTO "notification" ("user", "kind", "subject", "actor", "community_id", '
-        '"thread_id", "post_id", "story_id", "comment_id", "item_id", "message", "created_at") '
-        "SELECT u.\"id\", {}, {}, {}, {}, {}, {}, {}, {}, NULL, '', {} "
+        '"thread_id", "post_id", "story_id", "comment_id", "item_id", "message", "created_at", '
+        '"conversation_id") '
+        "SELECT u.\"id\", {}, {}, {}, {}, {}, {}, {}, {}, NULL, '', {}, {} "
         f'FROM "kindred_user" u WHERE {" AND ".join(where)} '
         'ON CONFLICT ("user", "subject") DO NOTHING RETURNING "id"',
         kind,
@@ -118,6 +162,7 @@ async def _insert(
         about.story_id,
         about.comment_id,
         now,
+        about.conversation_id,
         *args,
     )
     return [row["id"] for row in rows]
@@ -134,7 +179,9 @@ async def _mentions(about: About, source: str, now: datetime) -> list[int]:
     names = content.mentions(source)
     if not names:
         return []
-    return await _insert("mention", about, f'u."username" IN ({_marks(names)})', names, now)
+    return await _insert(
+        "mention", about, f'u."username" IN ({_marks(names)})', names, now, both_ways=True
+    )
 
 
 async def _queue_mail(ids: list[int], now: datetime) -> None:
@@ -186,13 +233,20 @@ async def thread_started(
     post_id: int,
     community: dict[str, Any],
     body: str,
+    *,
+    shown_as: str | None = None,
 ) -> int:
     """A published thread: mentions, then followers of the community and of its author.
-    Call inside the thread's transaction. Returns how many people were notified."""
+    Call inside the thread's transaction. Returns how many people were notified.
+
+    `shown_as` (forum.anonymity): "anonymous" names nobody to the recipients; with it, or a
+    name for this community ("community"), the author's own followers are not told, since
+    that would connect the post to them."""
     now = _now()
     about = About(
         subject=f"post:{post_id}",
-        actor_id=author_id,
+        actor_id=None if shown_as == ANONYMOUS else author_id,
+        author_id=author_id,
         thread_id=thread["id"],
         post_id=post_id,
         mutable=("thread", thread["id"]),
@@ -202,7 +256,7 @@ async def thread_started(
     ids += await _insert(
         "new_thread", about, _followers("community"), [community["id"], False], now
     )
-    if author_id is not None:
+    if author_id is not None and shown_as is None:
         ids += await _insert("new_thread", about, _followers("member"), [author_id, False], now)
     await _queue_mail(ids, now)
     return len(ids)
@@ -216,14 +270,18 @@ async def reply_posted(
     body: str,
     *,
     clinician: bool = False,
+    shown_as: str | None = None,
 ) -> int:
     """A published reply: a clinician's answer to the asker, mentions, then the thread's
     followers (its author and everyone who wrote in it follow it unless they opted out).
-    `clinician`: the replier is a verified clinician (forum.clinicians)."""
+    `clinician`: the replier is a verified clinician (forum.clinicians). `shown_as`: as for
+    thread_started; an anonymous reply never counts as a clinician's answer."""
     now = _now()
+    anonymous = shown_as == ANONYMOUS
     about = About(
         subject=f"post:{post_id}",
-        actor_id=author.id,
+        actor_id=None if anonymous else author.id,
+        author_id=author.id,
         thread_id=thread["id"],
         post_id=post_id,
         mutable=("thread", thread["id"]),
@@ -232,6 +290,7 @@ async def reply_posted(
     ids: list[int] = []
     if (
         thread.get("kind") == "ask_clinician"
+        and not anonymous
         and (clinician or author.role == "clinician")
         and thread.get("author") is not None
     ):
@@ -262,7 +321,15 @@ async def story_published(story: dict[str, Any], community: dict[str, Any] | Non
         ids += await _insert(
             "new_story", about, _followers("community"), [community["id"], False], now
         )
-    if author_id is not None:
+    named_here = community is not None and bool(
+        await db.raw(
+            'SELECT 1 AS "x" FROM "community_name" WHERE "user" = {} AND "community" = {}',
+            author_id,
+            community["id"],
+        )
+    )
+    # Under a name for its community (forum.aliases), the author's own followers aren't told.
+    if author_id is not None and not named_here:
         ids += await _insert("new_story", about, _followers("blog"), [author_id, False], now)
         ids += await _insert("new_story", about, _followers("member"), [author_id, False], now)
     await _queue_mail(ids, now)
@@ -325,6 +392,26 @@ async def notify_reaction(reactor: Viewer, post_id: int, kind: str = "") -> int:
     return len(ids)
 
 
+async def message_sent(sender_id: int | None, conversation_id: int, message_id: int) -> int:
+    """A delivered private message (forum.messages): everyone else still in the conversation
+    who hasn't muted it or blocked the sender, and hasn't an unread notification about it
+    already (one until they read it, not one per message). The text never leaves the site:
+    the notification, and any e-mail, only say who wrote."""
+    now = _now()
+    about = About(
+        subject=f"message:{message_id}", actor_id=sender_id, conversation_id=conversation_id
+    )
+    who = (
+        'u."id" IN (SELECT cm."user" FROM "conversation_member" cm WHERE cm."conversation" = {} '
+        'AND cm."left_at" IS NULL AND cm."muted" = {}) AND NOT EXISTS (SELECT 1 FROM '
+        '"notification" pn WHERE pn."user" = u."id" AND pn."conversation_id" = {} '
+        'AND pn."read_at" IS NULL)'
+    )
+    ids = await _insert("message", about, who, [conversation_id, False, conversation_id], now)
+    await _queue_mail(ids, now)
+    return len(ids)
+
+
 async def notify_moderation(
     user_id: int | None, message: str, *, notice_id: int, item_id: int | None = None
 ) -> None:
@@ -354,7 +441,9 @@ async def content_published(kind: str, object_id: int) -> int:
         rows = await db.raw(
             'SELECT p."id" AS "post_id", p."author", p."body", p."is_opening", t."id", t."title", '
             't."kind", t."author" AS "thread_author", t."status", c."id" AS "community_id", '
-            'c."visibility" FROM "post" p JOIN "thread" t ON t."id" = p."thread" '
+            'c."visibility", p."anonymous", EXISTS (SELECT 1 FROM "community_name" cn '
+            'WHERE cn."user" = p."author" AND cn."community" = c."id") AS "named_here" '
+            'FROM "post" p JOIN "thread" t ON t."id" = p."thread" '
             'JOIN "community" c ON c."id" = t."community" WHERE '
             + ('t."id" = {} AND p."is_opening" = {}' if kind == "thread" else 'p."id" = {}'),
             *([object_id, True] if kind == "thread" else [object_id]),
@@ -369,12 +458,19 @@ async def content_published(kind: str, object_id: int) -> int:
             "kind": row["kind"],
             "author": row["thread_author"],
         }
+        shown_as = ANONYMOUS if row["anonymous"] else COMMUNITY_NAME if row["named_here"] else None
         if row["is_opening"]:
             return await thread_started(
-                row["author"], thread, row["post_id"], community, row["body"]
+                row["author"], thread, row["post_id"], community, row["body"], shown_as=shown_as
             )
         author = await _author_viewer(row["author"])
-        return await reply_posted(author, thread, row["post_id"], community, row["body"])
+        return await reply_posted(
+            author, thread, row["post_id"], community, row["body"], shown_as=shown_as
+        )
+    if kind == "message":
+        from forum import messages
+
+        return await messages.delivered(object_id)
     if kind in ("story", "comment"):
         from forum import stories
 
@@ -412,6 +508,12 @@ async def _author_viewer(user_id: int | None) -> Viewer:
 async def forget(kind: str, object_id: int) -> None:
     """Content went away (deleted, withdrawn, hidden or removed): unread notifications about
     it go too, and with them any e-mail not yet sent (the outbox row cascades)."""
+    if kind == "message":  # forum.messages: by its subject, as it has no column of its own
+        await db.raw(
+            'DELETE FROM "notification" WHERE "subject" = {} AND "read_at" IS NULL',
+            f"message:{object_id}",
+        )
+        return
     column = {
         "thread": "thread_id",
         "post": "post_id",
@@ -428,13 +530,20 @@ async def forget(kind: str, object_id: int) -> None:
 
 _LIST_COLUMNS = (
     'n."id", n."kind", n."subject", n."message", n."created_at", n."read_at", n."item_id", '
-    'n."thread_id", n."post_id", n."story_id", n."comment_id", '
-    'a."username" AS "actor_username", a."display_name" AS "actor_display_name", '
+    'n."thread_id", n."post_id", n."story_id", n."comment_id", n."conversation_id", '
+    # Who did it, as the recipient may know them: the name they use in that community, if
+    # any, with no username to find their profile by (forum.aliases); for anonymous content,
+    # stored without an actor, the post's pseudonym (forum.anonymity).
+    'CASE WHEN acn."display_name" IS NOT NULL THEN NULL ELSE a."username" END AS "actor_username", '
+    'COALESCE(acn."display_name", a."display_name", '
+    'CASE WHEN n."actor" IS NULL AND p."anonymous" THEN p."pseudonym" END) AS "actor_display_name", '
     't."title" AS "thread_title", s."title" AS "story_title", c."slug" AS "community_slug", '
     'c."name" AS "community_name"'
 )
 _LIST_JOINS = (
     'FROM "notification" n LEFT JOIN "kindred_user" a ON a."id" = n."actor" '
+    'LEFT JOIN "community_name" acn ON acn."user" = n."actor" '
+    'AND acn."community" = n."community_id" '
     'LEFT JOIN "thread" t ON t."id" = n."thread_id" LEFT JOIN "post" p ON p."id" = n."post_id" '
     'LEFT JOIN "story" s ON s."id" = n."story_id" '
     'LEFT JOIN "story_comment" sc ON sc."id" = n."comment_id" '
@@ -448,7 +557,15 @@ def visible_clause(user_id: int, member_of: Sequence[int], is_admin: bool) -> tu
         'n."user" = {} AND (n."thread_id" IS NULL OR t."status" = {}) '
         'AND (n."post_id" IS NULL OR p."status" = {}) '
         'AND (n."story_id" IS NULL OR s."status" = {}) '
-        'AND (n."comment_id" IS NULL OR sc."status" = {})'
+        'AND (n."comment_id" IS NULL OR sc."status" = {}) '
+        # A conversation's notifications only while the person is still in it.
+        'AND (n."conversation_id" IS NULL OR EXISTS (SELECT 1 FROM "conversation_member" ncm '
+        'WHERE ncm."conversation" = n."conversation_id" AND ncm."user" = n."user" '
+        'AND ncm."left_at" IS NULL)) '
+        # Nothing from someone they blocked since (forum.blocks), but see _not_blocked.
+        'AND (n."actor" IS NULL OR acn."display_name" IS NOT NULL OR NOT EXISTS '
+        '(SELECT 1 FROM "member_block" nb WHERE nb."blocker" = n."user" '
+        'AND nb."blocked" = n."actor"))'
     )
     args: list[Any] = [user_id, PUBLISHED, PUBLISHED, PUBLISHED, PUBLISHED]
     if not is_admin:
@@ -492,6 +609,8 @@ def describe(row: dict[str, Any]) -> tuple[str, str]:
         if row.get("story_id"):
             return f"{who} mentioned you in the story “{story}”", f"/s/{row.get('story_id')}"
         return f"{who} mentioned you in “{thread}”", post_url
+    if kind == "message":
+        return f"{who} sent you a private message", f"/messages/{row.get('conversation_id')}"
     if kind == "moderation":
         return row.get("message") or "A message from the moderators", "/notices"
     return "Something new for you", "/notifications"

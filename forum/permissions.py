@@ -35,6 +35,10 @@ class Viewer:
     unread_notices: int = 0
     # Notifications not yet read: the bell in the header (forum.notifications).
     unread_notifications: int = 0
+    # Private messages not yet read, in conversations not muted (forum.messages).
+    unread_messages: int = 0
+    # The members this person blocked (forum.blocks): their posts are collapsed for them.
+    blocked: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def signed_in(self) -> bool:
@@ -168,6 +172,30 @@ def ensure_can_delete_post(viewer: Viewer, post: Row) -> None:
         raise NotFound("We couldn't find that post.")
     if post.get("author") != viewer.id:
         raise Forbidden("You can only delete your own posts.")
+
+
+# A member's level (moderation.trust) before they may start private conversations: new
+# accounts first need a record in the communities, so a spammer can't register and message.
+MIN_TRUST_TO_MESSAGE = 1
+
+
+def may_start_conversations(viewer: Viewer) -> bool:
+    """Members with a record (trust level 1 and up), verified clinicians and moderators."""
+    return viewer.signed_in and (
+        viewer.trust_level >= MIN_TRUST_TO_MESSAGE
+        or viewer.role in ("clinician", "moderator", "admin")
+        or bool(viewer.moderates)
+    )
+
+
+def ensure_can_start_conversations(viewer: Viewer) -> None:
+    ensure_active(viewer)
+    if not may_start_conversations(viewer):
+        raise Forbidden(
+            "New members can start private conversations once they have taken part in the "
+            "communities for a little while (a few posts over a day or more). You can still "
+            "reply when someone writes to you."
+        )
 
 
 def ensure_can_change_role(viewer: Viewer) -> None:

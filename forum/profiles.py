@@ -25,7 +25,7 @@ from piccolo.columns import ForeignKey
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from forum import accounts, badges, clinicians, db, experience
+from forum import accounts, aliases, badges, clinicians, db, experience
 from forum.auth import verify_password
 from forum.communities import _visible_clause
 from forum.errors import Invalid, NotFound
@@ -41,6 +41,7 @@ from forum.tables import (
     ExperienceTag,
     ExperienceVouch,
     Membership,
+    Notification,
     Post,
     PostRevision,
     ProfilePrivacy,
@@ -83,6 +84,8 @@ ACTOR_COLUMNS = (
     "resolved_by",
     "created_by",
     "edited_by",
+    # Someone who blocked this member (forum.blocks): the block is theirs, not this member's.
+    "blocked",
 )
 
 
@@ -129,7 +132,7 @@ async def set_privacy(viewer: Viewer, changes: dict[str, Any]) -> dict[str, str]
 async def _communities(viewer: Viewer, user_id: int) -> list[dict[str, Any]]:
     where, args = _visible_clause(viewer)
     return await db.raw(
-        'SELECT c."slug", c."name", c."visibility", m."role", m."joined_at" '
+        'SELECT c."id", c."slug", c."name", c."visibility", m."role", m."joined_at" '
         'FROM "membership" m JOIN "community" c ON c."id" = m."community" '
         f'WHERE m."user" = {{}} AND c."archived" = {{}} AND {where} ORDER BY c."name"',
         user_id,
@@ -141,8 +144,16 @@ async def _communities(viewer: Viewer, user_id: int) -> list[dict[str, Any]]:
 async def recent_activity(
     viewer: Viewer, user_id: int, limit: int = RECENT_ACTIVITY
 ) -> list[dict[str, Any]]:
-    """The member's latest published posts in threads and communities the viewer may see."""
+    """The member's latest published posts in threads and communities the viewer may see.
+    Others never see what they posted anonymously (forum.anonymity) or in a community where
+    they go by another name (forum.aliases); the member sees it all."""
     where, args = _visible_clause(viewer)
+    if viewer.id != user_id:
+        where += (
+            ' AND p."anonymous" = {} AND NOT EXISTS (SELECT 1 FROM "community_name" cn '
+            'WHERE cn."user" = p."author" AND cn."community" = c."id")'
+        )
+        args = [*args, False]
     return await db.raw(
         'SELECT p."id", p."thread", p."is_opening", p."body", p."created_at", '
         't."title", c."slug" AS "community_slug", c."name" AS "community_name" '
@@ -171,13 +182,24 @@ async def profile(viewer: Viewer, username: Any) -> dict[str, Any]:
         return may_see(privacy[part], viewer, owner_id)
 
     verification = await clinicians.current_verification(owner_id)
+    # Communities where the member goes by another name are left out for everyone else, with
+    # their experience tags there, so nothing joins that name to this profile (forum.aliases).
+    elsewhere = set() if viewer.id == owner_id else await aliases.communities_with_names(owner_id)
+
+    async def communities() -> list[dict[str, Any]]:
+        rows = await _communities(viewer, owner_id)
+        return [row for row in rows if row["id"] not in elsewhere]
+
+    async def tags() -> list[dict[str, Any]]:
+        rows = await experience.tags_of(viewer, owner_id)
+        return [row for row in rows if row["community"] not in elsewhere]
 
     return {
         **row,
         "bio": row["bio"] if allowed("bio") else None,
         "bio_html": row["bio_html"] if allowed("bio") else None,
-        "communities": await _communities(viewer, owner_id) if allowed("communities") else None,
-        "experience": await experience.tags_of(viewer, owner_id) if allowed("experience") else None,
+        "communities": await communities() if allowed("communities") else None,
+        "experience": await tags() if allowed("experience") else None,
         "badges": await badges.badges_of(owner_id) if allowed("badges") else None,
         "activity": await recent_activity(viewer, owner_id) if allowed("activity") else None,
         "clinician": {
@@ -248,6 +270,11 @@ async def export_data(viewer: Viewer) -> dict[str, Any]:
         for column in _owner_keys(table):
             for row in await table.select().where(column == viewer.id):
                 found[row.get("id")] = _clean(table, row)
+        if table is Notification:
+            # Who acted is someone else's account: its id would join what they wrote under a
+            # name for one community to the rest of what they do (forum.aliases).
+            for row in found.values():
+                row.pop("actor", None)
         if found:
             tables[table._meta.tablename] = list(found.values())
     # Earlier versions of their own posts, which point at the post rather than the person.

@@ -101,8 +101,13 @@ async def for_posts(viewer: Viewer, post_ids: list[int]) -> dict[int, dict[str, 
         return result
     marks = ", ".join("{}" for _ in post_ids)
     rows = await db.raw(
-        'SELECT r."post", r."kind", r."user", u."username", u."display_name" '
+        # Someone with a name for this community is listed by it, unlinked (forum.aliases).
+        'SELECT r."post", r."kind", r."user", '
+        'CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "username", '
+        'COALESCE(cn."display_name", u."display_name") AS "display_name" '
         'FROM "reaction" r JOIN "kindred_user" u ON u."id" = r."user" '
+        'JOIN "post" p ON p."id" = r."post" JOIN "thread" t ON t."id" = p."thread" '
+        'LEFT JOIN "community_name" cn ON cn."user" = r."user" AND cn."community" = t."community" '
         f'WHERE r."post" IN ({marks}) ORDER BY r."id"',
         *post_ids,
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from forum import content, db, follows, notifications, ratelimit
+from forum import content, db, follows, guidelines, notifications, ratelimit
 from forum.communities import find_community
 from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound
 from forum.pagination import Page
@@ -377,6 +377,7 @@ async def publish_story(
             ensure_can_post_in(viewer, community)
         except KindredError as error:
             raise Invalid({"community": error.message}, error.message) from error
+        await guidelines.ensure_accepted(viewer, community)
     verdict, standing, rules = await _screen(
         settings,
         viewer,
@@ -568,6 +569,8 @@ async def post_comment(
     """Comment on a story the viewer may see (and, in a community, post in)."""
     story, community = await _visible_story(viewer, story_id)
     _ensure_can_comment(viewer, story, community)
+    if community is not None:
+        await guidelines.ensure_accepted(viewer, community)
     form = Form()
     text = form.text("body", body, label="Your comment", max_length=COMMENT_MAX, multiline=True)
     form.check()
@@ -687,16 +690,25 @@ async def get_story(viewer: Viewer, story_id: Any) -> dict[str, Any]:
         where, args = '(sc."status" <> {} OR sc."author" = {})', [HELD, viewer.id]
     else:
         where, args = 'sc."status" <> {}', [HELD]
+    # Someone who goes by another name in the story's community is shown by it, with no
+    # link to their profile (forum.aliases).
     comments = await db.raw(
-        'SELECT sc.*, u."username" AS "author_username", u."display_name" AS "author_display_name", '
+        'SELECT sc.*, CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "author_username", '
+        'COALESCE(cn."display_name", u."display_name") AS "author_display_name", '
         'u."role" AS "author_role" FROM "story_comment" sc '
         'LEFT JOIN "kindred_user" u ON u."id" = sc."author" '
+        'LEFT JOIN "community_name" cn ON cn."user" = sc."author" AND cn."community" = {} '
         f'WHERE sc."story" = {{}} AND {where} ORDER BY sc."created_at", sc."id" LIMIT 500',
+        community_id or 0,
         story["id"],
         *args,
     )
     author = await db.raw(
-        'SELECT "id", "username", "display_name", "role" FROM "kindred_user" WHERE "id" = {}',
+        'SELECT u."id", CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "username", '
+        'COALESCE(cn."display_name", u."display_name") AS "display_name", u."role" '
+        'FROM "kindred_user" u LEFT JOIN "community_name" cn ON cn."user" = u."id" '
+        'AND cn."community" = {} WHERE u."id" = {}',
+        community_id or 0,
         story["author"],
     )
     mine = viewer.signed_in and story["author"] == viewer.id
@@ -735,12 +747,15 @@ async def get_story(viewer: Viewer, story_id: Any) -> dict[str, Any]:
 _LIST_COLUMNS = (
     's."id", s."title", s."summary", s."body", s."content_warnings", s."status", '
     's."comment_count", s."created_at", s."published_at", s."updated_at", s."edited_at", '
-    's."author", u."username" AS "author_username", u."display_name" AS "author_display_name", '
+    # Under a name for its community, no username to find the author by (forum.aliases).
+    's."author", CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "author_username", '
+    'COALESCE(cn."display_name", u."display_name") AS "author_display_name", '
     'c."slug" AS "community_slug", c."name" AS "community_name"'
 )
 _LIST_JOINS = (
     'FROM "story" s LEFT JOIN "kindred_user" u ON u."id" = s."author" '
-    'LEFT JOIN "community" c ON c."id" = s."community"'
+    'LEFT JOIN "community" c ON c."id" = s."community" '
+    'LEFT JOIN "community_name" cn ON cn."user" = s."author" AND cn."community" = s."community"'
 )
 
 
@@ -830,6 +845,8 @@ async def blog(
         where, args = "1 = 1", []
     else:
         where, args = _visible_clause(viewer)
+        # Stories where they go by another name stay off the blog (forum.aliases).
+        where += ' AND cn."display_name" IS NULL'
     where = f's."author" = {{}} AND {where}'
     args = [person["id"], *args]
     total = await db.raw(f"SELECT COUNT(*) AS n {_LIST_JOINS} WHERE {where}", *args)

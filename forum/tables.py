@@ -59,6 +59,9 @@ class Community(Table, tablename="community"):
     archived = Boolean(default=False)
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz()
+    # Members may post without their name here (forum.anonymity); off unless its moderators
+    # turn it on, for communities where stigma keeps people silent.
+    allow_anonymous = Boolean(default=False)
 
 
 class Membership(Table, tablename="membership"):
@@ -86,6 +89,8 @@ class Thread(Table, tablename="thread"):
     accepted_post = Integer(null=True, default=None)
     # For "ask a clinician": which specialty should answer (forum.clinicians.SPECIALTIES).
     specialty = Varchar(length=40, null=True, default=None)
+    # Its opening post is anonymous (forum.anonymity): lists never name who started it.
+    anonymous = Boolean(default=False)
 
 
 class Post(Table, tablename="post"):
@@ -105,6 +110,11 @@ class Post(Table, tablename="post"):
     # The author's clinician credential when they posted ("Nurse · Cardiology"), or None if
     # they were not a verified clinician then; badges render from this, never from today's.
     author_credential = Varchar(length=160, null=True, default=None)
+    # Posted without the author's name (forum.anonymity): readers see only `pseudonym`
+    # ("Anonymous member 2", stable per thread and author); `author` stays for rate limits,
+    # trust, moderation and the author's own rights, and is never shown.
+    anonymous = Boolean(default=False)
+    pseudonym = Varchar(length=40, null=True, default=None)
 
 
 class PostRevision(Table, tablename="post_revision"):
@@ -314,6 +324,8 @@ class Notification(Table, tablename="notification"):
     message = Text(default="")
     created_at = Timestamptz()
     read_at = Timestamptz(null=True, default=None)
+    # A new private message (forum.messages): the conversation it is in.
+    conversation_id = Integer(null=True, default=None)
 
 
 EMAIL_MODES = ("none", "immediate", "daily")
@@ -347,3 +359,148 @@ class MailOutbox(Table, tablename="mail_outbox"):
     sent_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")
     created_at = Timestamptz()
+
+
+# Running a community: guidelines, onboarding, site settings, invitations (issue 7) ------------
+
+
+class CommunityGuidelines(Table, tablename="community_guidelines"):
+    """One version of a community's guidelines (markdown and its sanitized HTML). The highest
+    version is the current one; earlier versions stay for the record. Unique on (community,
+    version) by a unique index."""
+
+    community = ForeignKey(Community, null=False, on_delete=OnDelete.cascade, index=True)
+    version = Integer()
+    body = Text()
+    body_html = Text()
+    policy_version = Integer()
+    # What changed, in a line, shown to members asked to accept the new version.
+    note = Varchar(length=300, default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+
+
+class MemberOnboarding(Table, tablename="member_onboarding"):
+    """A member's onboarding in one community: the guidelines version they accepted (0: none
+    yet) and when they saw the orientation. One row per person and community (unique index)."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    community = ForeignKey(Community, null=False, on_delete=OnDelete.cascade, index=True)
+    accepted_version = Integer(default=0)
+    accepted_at = Timestamptz(null=True, default=None)
+    oriented_at = Timestamptz(null=True, default=None)
+
+
+class SiteSetting(Table, tablename="site_setting"):
+    """One site-wide setting an administrator changes (forum.site_settings): the disclaimer,
+    the privacy notice, crisis resources, the registration mode. Unique on `key` (index)."""
+
+    key = Varchar(length=48)
+    value = Text(default="")
+    # For markdown settings, the sanitized HTML made from `value`.
+    value_html = Text(default="")
+    edited_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    updated_at = Timestamptz()
+
+
+class InviteCode(Table, tablename="invite_code"):
+    """A code that lets people register while registration is invite-only. Unique on `code`."""
+
+    code = Varchar(length=40)
+    note = Varchar(length=200, default="")
+    max_uses = Integer(default=1)
+    uses = Integer(default=0)
+    expires_at = Timestamptz(null=True, default=None)
+    revoked = Boolean(default=False)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+
+
+# Private conversations, blocks and names for one community (issue 9) ------------------------
+
+# Who may start a conversation with a member (forum.messages); no row means "communities".
+MESSAGE_AUDIENCES = ("anyone", "communities", "nobody")
+
+
+class Conversation(Table, tablename="conversation"):
+    """A private conversation between two or more members (forum.messages). Nobody else
+    reads it: moderators see a message only when a participant reports it (or screening
+    holds it), and every such look is in the audit log."""
+
+    subject = Varchar(length=200, default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+    last_message_at = Timestamptz(index=True)
+
+
+class ConversationMember(Table, tablename="conversation_member"):
+    """A participant in a conversation and their state in it: the last message they read
+    (unread counts), muted, and when they left. One row per person and conversation
+    (unique index)."""
+
+    conversation = ForeignKey(Conversation, null=False, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    last_read_id = Integer(default=0)
+    muted = Boolean(default=False)
+    joined_at = Timestamptz()
+    left_at = Timestamptz(null=True, default=None)
+
+
+class PrivateMessage(Table, tablename="private_message"):
+    """One message in a conversation: its markdown and the sanitized HTML made from it, by
+    the same content pipeline and screening as posts."""
+
+    conversation = ForeignKey(Conversation, null=False, on_delete=OnDelete.cascade, index=True)
+    sender = ForeignKey(User, null=True, on_delete=OnDelete.set_null, index=True)
+    body = Text()
+    body_html = Text()
+    policy_version = Integer()
+    status = Varchar(length=16, default=PUBLISHED)
+    label = Varchar(length=300, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class MessageSetting(Table, tablename="message_setting"):
+    """Who may start a conversation with a member: anyone, members of a community they share,
+    or nobody. One row per member (unique index); no row means the default."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    audience = Varchar(length=16, default="communities")
+    updated_at = Timestamptz()
+
+
+class Block(Table, tablename="member_block"):
+    """A member blocks another (forum.blocks): no messages either way, no mentions, no
+    follows, and the blocked member's posts collapsed for the blocker. One row per pair
+    (unique index)."""
+
+    blocker = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    blocked = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz()
+
+
+class MessageReport(Table, tablename="message_report"):
+    """A participant reported a message to the moderators. `shared` is the JSON list of the
+    earlier messages they chose to show with it: moderators see those and nothing else."""
+
+    message = ForeignKey(PrivateMessage, null=False, on_delete=OnDelete.cascade, index=True)
+    reporter = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    item_id = Integer(null=True, default=None)
+    reason = Varchar(length=16)
+    note = Text(default="")
+    shared = Text(default="[]")
+    created_at = Timestamptz()
+
+
+class CommunityName(Table, tablename="community_name"):
+    """The name a member uses in one community instead of their display name (forum.aliases),
+    so what they write there can't be joined to the rest of their activity by other members.
+    Kept apart from Membership so that leaving a community never puts their own name back on
+    what they wrote there. One per person and community, and unique within a community
+    (case-insensitive), by unique indexes."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    community = ForeignKey(Community, null=False, on_delete=OnDelete.cascade, index=True)
+    display_name = Varchar(length=64)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

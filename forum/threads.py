@@ -13,6 +13,8 @@ from typing import Any
 from piccolo.table import Table
 
 from forum import (
+    aliases,
+    anonymity,
     answers,
     badges,
     clinicians,
@@ -20,6 +22,7 @@ from forum import (
     db,
     experience,
     follows,
+    guidelines,
     notifications,
     ratelimit,
     reactions,
@@ -49,7 +52,6 @@ from forum.tables import (
     Post,
     PostRevision,
     Thread,
-    User,
 )
 from forum.validation import Form
 from moderation import posting
@@ -67,8 +69,10 @@ PLACEHOLDERS = {
 
 _POST_COLUMNS = (
     'p."id", p."thread", p."author", p."is_opening", p."body", p."body_html", p."status", '
-    'p."created_at", p."edited_at", p."label", u."username" AS "author_username", '
-    'u."display_name" AS "author_display_name", u."role" AS "author_role", '
+    'p."created_at", p."edited_at", p."label", p."anonymous", '
+    # Anonymous posts and names for one community are masked here, in SQL (forum.anonymity).
+    + anonymity.author_columns('p."anonymous"', 'p."pseudonym"', role=True)
+    + ", "
     'p."author_credential", '
     # The author's experience tag in this community (forum.experience), joined, not queried.
     'e."id" AS "tag_id", e."relation" AS "tag_relation", e."since_year" AS "tag_since", '
@@ -77,7 +81,31 @@ _POST_COLUMNS = (
 )
 _TAG_JOIN = (
     'LEFT JOIN "experience_tag" e ON e."user" = p."author" AND e."community" = {} '
-    'AND e."hidden" = {}'
+    'AND e."hidden" = {} AND p."anonymous" = {} ' + anonymity.name_join('p."author"', "{}")
+    # The name the author uses in this community, if any (forum.aliases).
+)
+
+
+# Who started a thread, as lists show it: never who started an anonymous one, and the name they
+# use in the community if they have one (forum.anonymity, forum.aliases).
+_STARTER_COLUMNS = anonymity.author_columns(
+    't."anonymous"', anonymity.quoted(anonymity.ANONYMOUS_STARTER)
+)
+_STARTER_JOIN = anonymity.name_join('t."author"', 't."community"')
+
+# How the viewer wrote in a thread so far (thread id, viewer id), for the reply form.
+_MY_IDENTITY = (
+    '(SELECT MAX(CASE WHEN q."anonymous" THEN q."pseudonym" ELSE \'\' END) FROM "post" q '
+    'WHERE q."thread" = {} AND q."author" = {}) AS "my_identity"'
+)
+
+# One post's author as readers see them (forum.anonymity), for get_post.
+_POST_AUTHOR = (
+    "SELECT "
+    + anonymity.author_columns('p."anonymous"', 'p."pseudonym"')
+    + ' FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
+    + anonymity.name_join('p."author"', "{}")
+    + ' WHERE p."id" = {}'
 )
 
 
@@ -92,6 +120,8 @@ class Draft:
     confirm_phi: bool = False
     # For "ask a clinician": the specialty that should answer (forum.clinicians), if known.
     specialty: str = ""
+    # Post as "Anonymous member N" where the community allows it (forum.anonymity).
+    anonymous: bool = False
 
 
 def _now() -> datetime:
@@ -145,6 +175,7 @@ async def start_thread(
     """Start a thread in a community; returns the thread with its opening post's id."""
     community = ensure_can_view_community(viewer, await find_community(slug))
     ensure_can_post_in(viewer, community)
+    await guidelines.ensure_accepted(viewer, community)
     form = Form()
     title = form.text(
         "title", draft.title, label="Title", max_length=TITLE_MAX, min_length=TITLE_MIN
@@ -157,6 +188,9 @@ async def start_thread(
             "specialty", draft.specialty, clinicians.SPECIALTY_KEYS, label="Specialty"
         )
     form.check()
+    anonymous = draft.anonymous is True
+    if anonymous:
+        anonymity.ensure_allowed(community)
     await ratelimit.hit(
         f"post:{viewer.id}",
         settings.rate_limits["post_user"],
@@ -175,7 +209,10 @@ async def start_thread(
     title, body = verdict.title or title, verdict.text or body  # censored words starred
     status = posting.status_for(verdict)
     rendered = content.render(body)
-    credential = await clinicians.credential_for_post(viewer)
+    # An anonymous post carries no credential: a badge would narrow down who wrote it.
+    credential = None if anonymous else await clinicians.credential_for_post(viewer)
+    shown_as = await _shown_as(viewer, community, anonymous)
+    pseudonym = anonymity.PSEUDONYM.format(number=1) if anonymous else None
     now = _now()
     async with db.transaction():
         thread_rows = await Thread.insert(
@@ -188,6 +225,7 @@ async def start_thread(
                 status=status,
                 created_at=now,
                 last_activity_at=now,
+                anonymous=anonymous,
             )
         ).returning(Thread.id)
         thread_id = thread_rows[0]["id"]
@@ -203,6 +241,8 @@ async def start_thread(
                 label=verdict.label,
                 created_at=now,
                 author_credential=credential,
+                anonymous=anonymous,
+                pseudonym=pseudonym,
             )
         ).returning(Post.id)
         await posting.record(
@@ -215,12 +255,19 @@ async def start_thread(
             thread_id=thread_id,
             community_id=community["id"],
             rules=rules,
+            author_name=pseudonym,
+            anonymous=anonymous,
         )
         await outbox.enqueue("thread", thread_id)
         await follows.auto_follow(viewer.id, "thread", thread_id)
         if status == PUBLISHED:
             await notifications.thread_started(
-                viewer.id, {"id": thread_id, "title": title}, post_rows[0]["id"], community, body
+                viewer.id,
+                {"id": thread_id, "title": title},
+                post_rows[0]["id"],
+                community,
+                body,
+                shown_as=shown_as,
             )
     if status == PUBLISHED:
         await badges.check(viewer.id)
@@ -232,23 +279,46 @@ async def start_thread(
         "status": status,
         "post_id": post_rows[0]["id"],
         "community": community["slug"],
+        "anonymous": anonymous,
+        "pseudonym": pseudonym,
         "moderation": verdict.as_json(),
     }
 
 
+async def _shown_as(viewer: Viewer, community: dict[str, Any], anonymous: bool) -> str | None:
+    """How the author appears: anonymously, under a name for this community, or as themself."""
+    if anonymous:
+        return anonymity.ANONYMOUS
+    if await aliases.name_in(viewer.id, community["id"]):
+        return anonymity.COMMUNITY_NAME
+    return None
+
+
 async def post_reply(
-    settings: Settings, viewer: Viewer, thread_id: Any, body: Any, *, confirm_phi: bool = False
+    settings: Settings,
+    viewer: Viewer,
+    thread_id: Any,
+    body: Any,
+    *,
+    confirm_phi: bool = False,
+    anonymous: bool = False,
 ) -> dict[str, Any]:
-    """Reply to a thread the viewer may see and post in."""
+    """Reply to a thread the viewer may see and post in; `anonymous` as "Anonymous member N"
+    where the community allows it (and always, once they wrote anonymously in the thread)."""
     thread, community = await _load_thread(thread_id)
     ensure_can_view_thread(viewer, thread, community)
     assert thread is not None and community is not None
     ensure_can_post_in(viewer, community)
     if thread["status"] != PUBLISHED:
         raise Forbidden("This conversation isn't taking replies right now.")
+    await guidelines.ensure_accepted(viewer, community)
     form = Form()
     text = _check_body(form, body)
     form.check()
+    asked = anonymous is True
+    anonymous = await anonymity.reply_anonymously(thread["id"], viewer, asked)
+    if asked and anonymous:
+        anonymity.ensure_allowed(community)
     await ratelimit.hit(
         f"post:{viewer.id}",
         settings.rate_limits["post_user"],
@@ -261,9 +331,13 @@ async def post_reply(
     text = verdict.text or text
     status = posting.status_for(verdict)
     rendered = content.render(text)
-    # Whether the author is a verified clinician now: kept with the post for good.
-    credential = await clinicians.credential_for_post(viewer)
+    # Whether the author is a verified clinician now: kept with the post for good (never on
+    # an anonymous post, where the badge would narrow down who wrote it).
+    credential = None if anonymous else await clinicians.credential_for_post(viewer)
+    shown_as = await _shown_as(viewer, community, anonymous)
     async with db.transaction():
+        assert viewer.id is not None
+        pseudonym = await anonymity.assign_pseudonym(thread["id"], viewer.id) if anonymous else None
         rows = await Post.insert(
             Post(
                 thread=thread["id"],
@@ -276,8 +350,10 @@ async def post_reply(
                 label=verdict.label,
                 created_at=_now(),
                 author_credential=credential,
+                anonymous=anonymous,
+                pseudonym=pseudonym,
             )
-        ).returning(Post.id, Post.status, Post.created_at, Post.author_credential)
+        ).returning(Post.id, Post.status, Post.created_at, Post.author_credential, Post.anonymous)
         await posting.record(
             viewer,
             verdict,
@@ -288,6 +364,8 @@ async def post_reply(
             thread_id=thread["id"],
             community_id=community["id"],
             rules=rules,
+            author_name=pseudonym,
+            anonymous=anonymous,
         )
         # A held reply neither counts nor bumps the thread until a moderator approves it.
         await _refresh_thread_counts(thread["id"], touch=status == PUBLISHED)
@@ -295,12 +373,20 @@ async def post_reply(
         await follows.auto_follow(viewer.id, "thread", thread["id"])
         if status == PUBLISHED:
             await notifications.reply_posted(
-                viewer, thread, rows[0]["id"], community, text, clinician=bool(credential)
+                viewer,
+                thread,
+                rows[0]["id"],
+                community,
+                text,
+                clinician=bool(credential),
+                shown_as=shown_as,
             )
     if status == PUBLISHED:
         await badges.check(viewer.id)
     return {
         **rows[0],
+        "anonymous": bool(anonymous),
+        "pseudonym": pseudonym,
         "thread": thread["id"],
         "body_html": rendered.html,
         "moderation": verdict.as_json(),
@@ -325,14 +411,15 @@ async def get_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
     ensure_can_view_thread(viewer, thread, community)
     if not can_view_content(viewer, post, community["id"]):
         raise NotFound("We couldn't find that post.")
-    author = (
-        await User.select(User.username, User.display_name).where(User.id == post["author"]).first()
-    )
+    # The author as readers see them: masked for anonymous posts and names for one community.
+    author = await db.raw(_POST_AUTHOR, community["id"], post["id"])
     return {
         **post,
         "community": community["slug"],
-        "author_username": author["username"] if author else None,
-        "author_display_name": author["display_name"] if author else None,
+        "author_username": author[0]["author_username"] if author else None,
+        "author_display_name": author[0]["author_display_name"] if author else None,
+        "author_alias": author[0]["author_alias"] if author else None,
+        "thread_title": thread["title"],
         "placeholder": None,
     }
 
@@ -416,8 +503,9 @@ async def edit_post(
             community_id=community["id"],
             rules=rules,
             author_id=post["author"],
-            author_name="",
+            author_name=post["pseudonym"] if post["anonymous"] else "",
             raise_trust=False,
+            anonymous=bool(post["anonymous"]),
         )
         await outbox.enqueue("thread", thread["id"])
     return {
@@ -492,9 +580,10 @@ async def list_threads(
     total = await db.raw(f'SELECT COUNT(*) AS n FROM "thread" t WHERE {where}', *args)
     rows = await db.raw(
         'SELECT t."id", t."title", t."kind", t."status", t."reply_count", t."expert_answered", '
-        't."created_at", t."last_activity_at", u."username" AS "author_username", '
-        'u."display_name" AS "author_display_name" '
+        't."created_at", t."last_activity_at", t."anonymous", '
+        f"{_STARTER_COLUMNS} "
         'FROM "thread" t LEFT JOIN "kindred_user" u ON u."id" = t."author" '
+        f"{_STARTER_JOIN} "
         f'WHERE {where} ORDER BY t."last_activity_at" DESC, t."id" DESC LIMIT {{}} OFFSET {{}}',
         *args,
         per_page,
@@ -550,6 +639,20 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
         and post["status"] == PUBLISHED
         and not viewer.is_suspended
     )
+    mine = viewer.signed_in and post["author"] == viewer.id
+    # Only the author is told which anonymous posts are theirs.
+    shown["mine"] = mine
+    # Posts of someone the viewer blocked are collapsed; never one under another name, or
+    # blocking would tell who wrote it (forum.blocks).
+    shown["collapsed"] = visible and not anonymity.masked(post) and post["author"] in viewer.blocked
+    # "Send a message" to someone shown under their own name (forum.messages).
+    shown["can_message"] = (
+        visible
+        and viewer.signed_in
+        and not mine
+        and bool(post.get("author_username"))
+        and post["author"] not in viewer.blocked
+    )
     return shown
 
 
@@ -579,7 +682,7 @@ async def get_thread(
     rows = await db.raw(
         f'SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM "post" p WHERE p."thread" = {{}} AND {where}) '
         # The viewer's follow button state, folded in rather than a query of its own.
-        f'AS "total", {follows.STATE_COLUMN} '
+        f'AS "total", {follows.STATE_COLUMN}, {_MY_IDENTITY} '
         'FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
         f"{_TAG_JOIN} "
         f'WHERE p."thread" = {{}} AND {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}',
@@ -588,8 +691,12 @@ async def get_thread(
         viewer.id or 0,
         "thread",
         thread["id"],
+        thread["id"],
+        viewer.id or 0,
         community["id"],
         False,
+        False,
+        community["id"],
         thread["id"],
         *args,
         *order_args,
@@ -629,6 +736,9 @@ async def get_thread(
         "can_reply": can_reply,
         "can_accept": answers.can_accept(viewer, thread, community["id"]),
         "follow_state": rows[0]["follow_state"] if rows else None,
+        # How the viewer already wrote here: None (not yet), "" (under their name) or their
+        # pseudonym, which their replies keep (forum.anonymity).
+        "my_identity": rows[0]["my_identity"] if rows else None,
     }
 
 

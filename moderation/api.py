@@ -87,6 +87,12 @@ ITEM = obj(
                 "body_html": {"type": ["string", "null"]},
                 "status": {"type": ["string", "null"]},
                 "author": {"type": ["string", "null"]},
+                "anonymous": {
+                    "type": "boolean",
+                    "description": "posted anonymously: author is null unless you revealed it "
+                    "(POST /moderation/items/{id}/reveal)",
+                },
+                "pseudonym": {"type": ["string", "null"]},
             }
         ),
         "hits": {"type": "array", "items": HIT},
@@ -161,6 +167,8 @@ def item_json(item: dict[str, Any]) -> dict[str, Any]:
             "body_html": item.get("post_body_html"),
             "status": item.get("content_status"),
             "author": item.get("author_username"),
+            "anonymous": bool(item.get("anonymous")),
+            "pseudonym": item.get("post_pseudonym") if item.get("anonymous") else None,
         },
         "hits": item["hits"],
         "created_at": iso(item["created_at"]),

@@ -17,6 +17,9 @@ from forum.pagination import Page
 from forum.permissions import Viewer, ensure_signed_in
 from moderation.tables import AuditEntry
 
+# In an entry's `after`: the entry is about anonymous content (forum.anonymity).
+ANONYMOUS_MARK = "anonymous"
+
 
 def _json(value: dict[str, Any] | None) -> str:
     return json.dumps(value or {}, sort_keys=True, default=str)
@@ -35,8 +38,15 @@ async def record(
     note: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> None:
-    """Append one entry. `actor` None means the system acted (screening, flags' auto-hide)."""
+    """Append one entry. `actor` None means the system acted (screening, flags' auto-hide).
+
+    `anonymous`: about content posted anonymously (forum.anonymity). The entry keeps who wrote
+    it, for the record and their own export, but listings never show it (see `_row`), and
+    `target_name` should be the pseudonym."""
+    if anonymous:
+        after = {**(after or {}), ANONYMOUS_MARK: True}
     await AuditEntry.insert(
         AuditEntry(
             actor_id=actor.id if actor else None,
@@ -73,11 +83,14 @@ def _scope(viewer: Viewer) -> tuple[str, list[Any]]:
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "before": json.loads(row["before"] or "{}"),
-        "after": json.loads(row["after"] or "{}"),
-    }
+    after = json.loads(row["after"] or "{}")
+    shown = {**row, "before": json.loads(row["before"] or "{}"), "after": after}
+    if after.get(ANONYMOUS_MARK):
+        # About anonymous content: who wrote it is left out (moderation.reveal is the one way).
+        shown["target_user_id"] = None
+        if row["kind"] == "user":
+            shown["object_id"] = None
+    return shown
 
 
 async def list_entries(
@@ -100,6 +113,10 @@ async def list_entries(
         if value is not None:
             where += f' AND a."{column}" = {{}}'
             args.append(value)
+    if target_user_id is not None:
+        # A person's record never includes what they posted anonymously.
+        where += ' AND a."after" NOT LIKE {}'
+        args.append(f'%"{ANONYMOUS_MARK}": true%')
     total = await db.raw(f'SELECT COUNT(*) AS n FROM "moderation_audit" a WHERE {where}', *args)
     rows = await db.raw(
         'SELECT a.*, c."slug" AS "community_slug" FROM "moderation_audit" a '

@@ -180,6 +180,11 @@ async def decide(
         action, note, body, days, member_action
     )
     target = await targets.load(item["kind"], item["object_id"])
+    if item["kind"] == "message" and action_value == "edit":
+        raise Conflict(
+            "Private messages can't be edited by moderators: hide or remove it, and act on the "
+            "member if needed."
+        )
     if target.author_id == viewer.id:
         raise Forbidden("This is your own post: another moderator has to decide it.")
     appeal = await open_appeal(item["id"])
@@ -207,6 +212,7 @@ async def decide(
     until = now + timedelta(days=days_value) if member_value == "suspend" else None
     # Held content with only a member action waits for a content decision.
     resolves = content_action is not None or target.status != HELD
+    anonymous = bool(target.post.get("anonymous"))
     async with db.transaction():
         if body_value is not None:
             before["body"] = target.post["body"]
@@ -255,14 +261,27 @@ async def decide(
             item_id=item["id"],
             community_id=item["community"],
             target_user_id=target.author_id,
-            target_name=author["username"] if author else "",
+            # Anonymous content (forum.anonymity) is logged under its pseudonym.
+            target_name=(target.post.get("pseudonym") or "")
+            if anonymous
+            else author["username"]
+            if author
+            else "",
             note=note_value,
             before=before,
             after=after,
+            anonymous=anonymous,
         )
         if member_value and author is not None:
             await _act_on_member(
-                viewer, item, author, member_value, note_value, until, content_action
+                viewer,
+                item,
+                author,
+                member_value,
+                note_value,
+                until,
+                content_action,
+                shown_name=target.post.get("pseudonym") if anonymous else None,
             )
         await _tell_author(target, item, content_action, member_value, note_value, until, appeal)
         await trust.recompute(target.author_id, rules)
@@ -286,7 +305,9 @@ async def _act_on_member(
     note: str,
     until: datetime | None,
     content_action: str | None,
+    shown_name: str | None = None,
 ) -> None:
+    """`shown_name`: the pseudonym of anonymous content, which the log names instead."""
     before = {"status": author["status"]}
     if action == "suspend":
         await User.update({User.status: "suspended", User.suspended_until: until}).where(
@@ -310,10 +331,11 @@ async def _act_on_member(
             item_id=item["id"],
             community_id=item["community"],
             target_user_id=author["id"],
-            target_name=author["username"],
+            target_name=shown_name or author["username"],
             note=note,
             before=before,
             after=after,
+            anonymous=shown_name is not None,
         )
 
 
@@ -413,20 +435,33 @@ async def appeal(viewer: Viewer, item_id: Any, reason: Any) -> dict[str, Any]:
                 ModerationItem.updated_at: now,
             }
         ).where(ModerationItem.id == item["id"])
+        # The author of anonymous content (forum.anonymity) appeals under its pseudonym.
+        pseudonym = await _pseudonym_of(item)
         await audit.record(
-            viewer,
+            Viewer(id=viewer.id, username=pseudonym) if pseudonym else viewer,
             "appeal",
             kind=item["kind"],
             object_id=item["object_id"],
             item_id=item["id"],
             community_id=item["community"],
             target_user_id=viewer.id,
-            target_name=viewer.username,
+            target_name=pseudonym or viewer.username,
             note=text,
             before={"decision": item["resolution"], "state": item["state"]},
             after={"state": OPEN},
+            anonymous=pseudonym is not None,
         )
     return {"id": rows[0]["id"], "item_id": item["id"], "state": OPEN}
+
+
+async def _pseudonym_of(item: dict[str, Any]) -> str | None:
+    """The pseudonym of the anonymous post an item is about, if it is one."""
+    if item["kind"] not in ("thread", "post") or item.get("post_id") is None:
+        return None
+    rows = await db.raw(
+        'SELECT "anonymous", "pseudonym" FROM "post" WHERE "id" = {}', item["post_id"]
+    )
+    return rows[0]["pseudonym"] if rows and rows[0]["anonymous"] else None
 
 
 async def appealed_items(viewer: Viewer, item_ids: list[int | None]) -> dict[int, str]:

@@ -166,9 +166,11 @@ async def _auto_hide(target: targets.Target, item_id: int, weight: float) -> boo
         item_id=item_id,
         community_id=target.community_id,
         target_user_id=target.author_id,
+        target_name=target.post.get("pseudonym") or "",
         note=f"Open flags weigh {weight:.1f}, at or over the threshold.",
         before=target.summary(),
         after={**target.summary(), "status": HIDDEN},
+        anonymous=bool(target.post.get("anonymous")),
     )
     await notices.notify(target.author_id, "auto_hide", AUTO_HIDE_MESSAGE, item_id=item_id)
     return True

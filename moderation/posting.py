@@ -88,12 +88,15 @@ async def record(
     author_id: int | None = None,
     author_name: str | None = None,
     raise_trust: bool = True,
+    anonymous: bool = False,
 ) -> int | None:
     """Write what screening decided, inside the post's transaction: a review item when a
     moderator should look, an audit entry for holds and crisis escalations, and the author's
     trust when a published post earns them a level. The review item's id, if any.
 
-    The author is the viewer unless given (a moderator editing someone else's post)."""
+    The author is the viewer unless given (a moderator editing someone else's post). For an
+    anonymous post (forum.anonymity) `author_name` is its pseudonym, and the log's entry is
+    marked so that it never shows who wrote it."""
     author_id = viewer.id if author_id is None else author_id
     author_name = viewer.username if author_name is None else author_name
     item_id = None
@@ -124,6 +127,7 @@ async def record(
             target_name=author_name,
             note="; ".join(f"{hit.family}: {hit.rule}" for hit in verdict.hits),
             after={"status": status_for(verdict), "action": verdict.action},
+            anonymous=anonymous,
         )
     if raise_trust and not verdict.held:
         await trust.raise_after_post(viewer, standing, rules)

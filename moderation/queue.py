@@ -13,7 +13,7 @@ from forum import db
 from forum.errors import Forbidden
 from forum.pagination import Page
 from forum.permissions import Viewer, ensure_signed_in
-from moderation import audit, decisions, flags, trust
+from moderation import audit, decisions, flags, private, reveal, trust
 from moderation.items import REASONS
 from moderation.tables import OPEN, RESOLVED
 
@@ -26,9 +26,12 @@ _ITEM_COLUMNS = (
     # A story or a comment under one stands where a post and its thread would.
     'COALESCE(p."body", sc."body", s."body") AS "post_body", '
     'COALESCE(p."body_html", sc."body_html", s."body_html") AS "post_body_html", '
-    'COALESCE(p."status", sc."status", s."status") AS "post_status", '
+    # A private message's status only: its words stay on its item's page (moderation.private).
+    'COALESCE(p."status", sc."status", s."status", pm."status") AS "post_status", '
     'COALESCE(p."label", sc."label", s."label") AS "post_label", p."is_opening" AS "post_is_opening", '
     'COALESCE(t."title", s."title") AS "thread_title", t."status" AS "thread_status", '
+    # An anonymous post (forum.anonymity): moderators see its pseudonym (moderation.reveal).
+    'p."anonymous" AS "post_anonymous", p."pseudonym" AS "post_pseudonym", '
     's."id" AS "story_id", '
     '(SELECT COUNT(*) FROM "moderation_appeal" a WHERE a."item" = i."id" AND a."state" = \'open\') '
     'AS "open_appeals"'
@@ -40,7 +43,8 @@ _ITEM_JOINS = (
     'LEFT JOIN "thread" t ON t."id" = i."thread_id" '
     'LEFT JOIN "story_comment" sc ON i."kind" = \'comment\' AND sc."id" = i."object_id" '
     'LEFT JOIN "story" s ON s."id" = CASE WHEN i."kind" = \'story\' THEN i."object_id" '
-    'ELSE sc."story" END'
+    'ELSE sc."story" END '
+    'LEFT JOIN "private_message" pm ON i."kind" = \'message\' AND pm."id" = i."object_id"'
 )
 
 
@@ -62,6 +66,14 @@ def _scope(viewer: Viewer) -> tuple[str, list[Any]]:
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
     item = dict(row)
+    item["anonymous"] = bool(row.get("post_anonymous"))
+    if item["anonymous"]:
+        item.update(
+            author_username=None,
+            author_display_name=row.get("post_pseudonym"),
+            author_trust_level=None,
+            author_status=None,
+        )
     item["hits"] = json.loads(row.get("hits") or "[]")
     item["reason_list"] = [r for r in (row.get("reasons") or "").strip(",").split(",") if r]
     item["content_status"] = (
@@ -142,8 +154,11 @@ async def _author_history(viewer: Viewer, author_id: int | None) -> dict[str, An
         'SELECT p."id", p."thread", p."status", p."body", p."created_at", t."title", '
         'c."slug" AS "community_slug" FROM "post" p JOIN "thread" t ON t."id" = p."thread" '
         'JOIN "community" c ON c."id" = t."community" '
-        f'WHERE p."author" = {{}} AND {scope} ORDER BY p."created_at" DESC, p."id" DESC LIMIT 10',
+        # Never what they posted anonymously (forum.anonymity).
+        f'WHERE p."author" = {{}} AND p."anonymous" = {{}} AND {scope} '
+        'ORDER BY p."created_at" DESC, p."id" DESC LIMIT 10',
         author_id,
+        False,
         *args,
     )
     record = await trust.member_record(author_id)
@@ -181,7 +196,33 @@ async def get_item(viewer: Viewer, item_id: Any) -> dict[str, Any]:
         and detail["author"] != viewer.id
     )
     detail["flags"] = await flags.flags_for_item(item["id"])
-    detail["history"] = await _author_history(viewer, detail["author"])
+    detail["revealed"] = False
+    if detail["anonymous"]:
+        # Who wrote an anonymous post stays hidden unless this moderator recorded why they
+        # need to know (moderation.reveal): no history, no appellant's name.
+        detail["revealed"] = await reveal.has_revealed(viewer, item["id"])
+        if detail["revealed"]:
+            detail.update(
+                {
+                    key: rows[0][key]
+                    for key in (
+                        "author_username",
+                        "author_display_name",
+                        "author_trust_level",
+                        "author_status",
+                    )
+                }
+            )
+    if detail["anonymous"] and not detail["revealed"]:
+        detail["history"] = None
+        if detail["appeal"]:
+            detail["appeal"] = {**detail["appeal"], "appellant_username": None}
+    else:
+        detail["history"] = await _author_history(viewer, detail["author"])
+    if detail["kind"] == "message":
+        # A private message: what was reported (or held) and what the reporter chose to
+        # share, and nothing else; this look goes in the log (moderation.private).
+        detail["message"] = await private.for_moderator(viewer, item)
     detail["trail"] = (await audit.list_entries(viewer, item_id=item["id"], per_page=50)).items
     return detail
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +151,14 @@ class Resource:
     name: str
     contact: str = ""
     url: str = ""
+    # Where it serves ("US", "UK and Ireland"), when an administrator said (site settings).
+    region: str = ""
 
     def as_json(self) -> dict[str, str]:
-        return {"name": self.name, "contact": self.contact, "url": self.url}
+        data = {"name": self.name, "contact": self.contact, "url": self.url}
+        if self.region:
+            data["region"] = self.region
+        return data
 
 
 @dataclass(frozen=True)
@@ -492,11 +497,41 @@ def default_rules() -> RuleSet:
     return _compile(())
 
 
+# Crisis resources an administrator set in the site's settings (forum.site_settings), by the
+# rules folder of the deployment they belong to. They replace the files' resources.
+_SITE_RESOURCES: dict[str, Resources] = {}
+_WITH_SITE_RESOURCES: dict[tuple[int, Resources], tuple[RuleSet, RuleSet]] = {}
+
+
+def set_site_resources(extra_dir: Path, resources: Resources | None) -> None:
+    """Use these crisis resources for the deployment whose rules folder is `extra_dir`
+    (None: back to the files'). Called by the process that loads the site's settings."""
+    if resources is None or not resources.items:
+        _SITE_RESOURCES.pop(str(extra_dir), None)
+    else:
+        _SITE_RESOURCES[str(extra_dir)] = resources
+
+
 def load_rules(extra_dir: Path | None = None) -> RuleSet:
-    """The built-in rules plus a deployment's files in `extra_dir`, if it has any.
+    """The built-in rules plus a deployment's files in `extra_dir`, if it has any, with the
+    crisis resources its administrators set in the site's settings, if any.
 
     Compiled once per distinct content of those files, so an edited file takes effect on the
     next post without a restart; reading a few small files is all it costs per call."""
+    rules = _load_files(extra_dir)
+    site = _SITE_RESOURCES.get(str(extra_dir)) if extra_dir is not None else None
+    if site is None:
+        return rules
+    key = (id(rules), site)
+    cached = _WITH_SITE_RESOURCES.get(key)
+    if cached is None or cached[0] is not rules:
+        if len(_WITH_SITE_RESOURCES) >= 16:
+            _WITH_SITE_RESOURCES.clear()
+        cached = _WITH_SITE_RESOURCES[key] = (rules, replace(rules, resources=site))
+    return cached[1]
+
+
+def _load_files(extra_dir: Path | None) -> RuleSet:
     if extra_dir is None:
         return default_rules()
     overrides = []

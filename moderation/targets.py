@@ -21,6 +21,7 @@ from forum.tables import (
     PUBLISHED,
     Post,
     PostRevision,
+    PrivateMessage,
     Story,
     StoryComment,
     StoryRevision,
@@ -28,8 +29,11 @@ from forum.tables import (
 )
 from search import outbox
 
-KINDS = ("thread", "post", "story", "comment")
+KINDS = ("thread", "post", "story", "comment", "message")
 STORY_KINDS = ("story", "comment")
+# A private message (forum.messages): `post` is the message, `thread` its conversation, and
+# it belongs to no community (a site-wide item). Moderators see it only on its item's page.
+MESSAGE = "message"
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,11 @@ class Target:
     @property
     def post_id(self) -> int | None:
         """The forum post behind this content, for review items (none for stories)."""
-        return None if self.kind in STORY_KINDS else self.post["id"]
+        return None if self.kind in (*STORY_KINDS, MESSAGE) else self.post["id"]
 
     @property
     def thread_id(self) -> int | None:
-        return None if self.kind in STORY_KINDS else self.thread["id"]
+        return None if self.kind in (*STORY_KINDS, MESSAGE) else self.thread["id"]
 
     @property
     def story_id(self) -> int | None:
@@ -158,7 +162,27 @@ async def load(kind: str, object_id: int) -> Target:
         return await load_story(object_id)
     if kind == "comment":
         return await load_comment(object_id)
+    if kind == MESSAGE:
+        return await load_message(object_id)
     raise NotFound("We couldn't find that content.")
+
+
+async def load_message(message_id: Any) -> Target:
+    if not _valid_id(message_id):
+        raise NotFound("We couldn't find that message.")
+    message = await PrivateMessage.select().where(PrivateMessage.id == message_id).first()
+    if message is None:
+        raise NotFound("We couldn't find that message.")
+    message["author"] = message["sender"]
+    conversation = {"id": message["conversation"], "status": PUBLISHED}
+    community = {"id": None, "visibility": "private", "slug": None}
+    return Target(MESSAGE, message_id, message, conversation, community)
+
+
+async def _set_message_status(target: Target, status: str) -> None:
+    await PrivateMessage.update({PrivateMessage.status: status}).where(
+        PrivateMessage.id == target.object_id
+    )
 
 
 async def _set_story_status(target: Target, status: str, clear_label: bool) -> None:
@@ -191,6 +215,9 @@ async def set_status(target: Target, status: str, *, clear_label: bool = False) 
 
 
 async def _set_status(target: Target, status: str, *, clear_label: bool) -> None:
+    if target.kind == MESSAGE:
+        await _set_message_status(target, status)
+        return
     if target.kind in STORY_KINDS:
         await _set_story_status(target, status, clear_label)
         return

@@ -87,7 +87,11 @@ async def load_threads(ids: Sequence[int]) -> dict[int, Document]:
         rows = await _raw(
             'SELECT t."id", t."title", t."kind", t."status", t."expert_answered", '
             't."created_at", t."last_activity_at", c."id" AS "community_id", '
-            'c."visibility", u."username" '
+            # `author:` never finds a thread started anonymously or under a name used only in
+            # its community (forum.anonymity, forum.aliases).
+            'c."visibility", CASE WHEN t."anonymous" OR EXISTS (SELECT 1 FROM "community_name" cn '
+            'WHERE cn."user" = t."author" AND cn."community" = t."community") THEN NULL '
+            'ELSE u."username" END AS "username" '
             'FROM "thread" t JOIN "community" c ON c."id" = t."community" '
             'LEFT JOIN "kindred_user" u ON u."id" = t."author" '
             f'WHERE t."id" IN ({_marks(batch)}) AND t."status" = {{}}',
@@ -193,7 +197,9 @@ async def load_stories(ids: Sequence[int]) -> dict[int, Document]:
         rows = await _raw(
             'SELECT s."id", s."title", s."summary", s."body_html", s."content_warnings", '
             's."status", s."created_at", s."published_at", s."updated_at", '
-            's."community" AS "community_id", c."visibility", u."username" '
+            's."community" AS "community_id", c."visibility", '
+            'CASE WHEN EXISTS (SELECT 1 FROM "community_name" cn WHERE cn."user" = s."author" '
+            'AND cn."community" = s."community") THEN NULL ELSE u."username" END AS "username" '
             'FROM "story" s LEFT JOIN "community" c ON c."id" = s."community" '
             'LEFT JOIN "kindred_user" u ON u."id" = s."author" '
             f'WHERE s."id" IN ({_marks(batch)}) AND s."status" = {{}}',

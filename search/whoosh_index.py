@@ -312,7 +312,7 @@ class WhooshIndex:
 
     def _bulk_writer(self, procs: int) -> Any:
         if procs > 1:
-            return self._ix.writer(procs=procs, multisegment=True, limitmb=256, timeout=10.0)
+            return self._ix.writer(procs=procs, multisegment=True, limitmb=512, timeout=10.0)
         return self._ix.writer(limitmb=128, timeout=10.0)
 
     @staticmethod

@@ -52,6 +52,9 @@ def profile_json(row: dict[str, Any]) -> dict[str, Any]:
             "password": string(256, min_length=10),
             "email": string(254),
             "display_name": string(64),
+            "invite_code": string(
+                40, description="needed while the site's registration is invite-only"
+            ),
         },
         ["username", "password"],
     ),
@@ -68,6 +71,8 @@ async def register(request: Request) -> Response:
             display_name=body.get("display_name") or "",
         ),
         ip=client_ip(request),
+        self_service=True,
+        invite_code=body.get("invite_code"),
     )
     return ok({"id": user["id"], "username": user["username"]}, 201)
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum import communities, threads
+from forum import admin, communities, threads
 from forum.api.base import (
     PAGING,
     api_viewer,
@@ -34,6 +34,10 @@ COMMUNITY = obj(
         "visibility": {"type": "string", "enum": ["public", "private"]},
         "member_count": {"type": "integer"},
         "is_member": {"type": "boolean"},
+        "allow_anonymous": {
+            "type": "boolean",
+            "description": "members may post threads and replies anonymously here",
+        },
     },
     ["id", "slug", "name", "visibility"],
 )
@@ -45,7 +49,13 @@ THREAD_SUMMARY = obj(
         "status": {"type": "string"},
         "reply_count": {"type": "integer"},
         "expert_answered": {"type": "boolean"},
-        "author": {"type": ["string", "null"]},
+        "author": {
+            "type": ["string", "null"],
+            "description": "username; null when started anonymously or under a name used "
+            "only in this community",
+        },
+        "author_display_name": {"type": ["string", "null"]},
+        "anonymous": {"type": "boolean"},
         "created_at": {"type": "string"},
         "last_activity_at": {"type": "string"},
     },
@@ -93,6 +103,11 @@ CONFIRM_PHI = {
     "type": "boolean",
     "description": "Post anyway after a phi_warning; the post is then held for a moderator.",
 }
+ANONYMOUS = {
+    "type": "boolean",
+    "description": "Post as “Anonymous member N” where the community allows it; once "
+    "anonymous in a thread, replies there stay anonymous.",
+}
 
 
 def confirm_phi(body: dict[str, Any]) -> bool:
@@ -110,6 +125,7 @@ def community_json(row: dict[str, Any]) -> dict[str, Any]:
         "visibility": row["visibility"],
         "member_count": row.get("member_count"),
         "is_member": row.get("is_member", False),
+        "allow_anonymous": bool(row.get("allow_anonymous")),
     }
 
 
@@ -122,6 +138,8 @@ def thread_summary_json(row: dict[str, Any]) -> dict[str, Any]:
         "reply_count": row["reply_count"],
         "expert_answered": bool(row["expert_answered"]),
         "author": row.get("author_username"),
+        "author_display_name": row.get("author_display_name"),
+        "anonymous": bool(row.get("anonymous")),
         "created_at": iso(row["created_at"]),
         "last_activity_at": iso(row["last_activity_at"]),
     }
@@ -157,7 +175,7 @@ async def list_communities(request: Request) -> Response:
 async def create_community(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
-    row = await communities.create_community(
+    row = await admin.create_community(  # logged in the moderation log
         viewer,
         slug=body.get("slug"),
         name=body.get("name"),
@@ -176,13 +194,27 @@ async def get_community(request: Request) -> Response:
 @operation(
     "POST",
     "/communities/{slug}/join",
-    "Join a public community",
+    "Join a public community; one with guidelines needs their current version accepted",
     auth=True,
+    body=obj(
+        {
+            "accept_guidelines_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "the version of the community's guidelines you accept "
+                "(GET /communities/{slug}/guidelines); needed when it has guidelines",
+            }
+        }
+    ),
     response=obj({"joined": {"type": "boolean"}, "community": {"type": "string"}}),
 )
 async def join(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
-    community = await communities.join(viewer, request.path_params["slug"])
+    # The body is optional: communities without guidelines need nothing.
+    body = await json_body(request) if (await request.body()).strip() else {}
+    community = await communities.join(
+        viewer, request.path_params["slug"], body.get("accept_guidelines_version")
+    )
     return ok({"joined": True, "community": community["slug"]})
 
 
@@ -243,6 +275,7 @@ async def list_threads(request: Request) -> Response:
                 40, enum=list(SPECIALTY_KEYS), description="for ask_clinician: who should answer"
             ),
             "confirm_phi": CONFIRM_PHI,
+            "anonymous": ANONYMOUS,
         },
         ["title", "body"],
     ),
@@ -251,6 +284,7 @@ async def list_threads(request: Request) -> Response:
             "id": {"type": "integer"},
             "status": {"type": "string"},
             "post_id": {"type": "integer"},
+            "anonymous": {"type": "boolean"},
             "moderation": MODERATION,
         },
         ["id", "status", "post_id", "moderation"],
@@ -269,6 +303,7 @@ async def start_thread(request: Request) -> Response:
             kind=body.get("kind") or "discussion",
             confirm_phi=confirm_phi(body),
             specialty=body.get("specialty") or "",
+            anonymous=body.get("anonymous") is True,
         ),
     )
     return ok(
@@ -276,6 +311,7 @@ async def start_thread(request: Request) -> Response:
             "id": created["id"],
             "status": created["status"],
             "post_id": created["post_id"],
+            "anonymous": created["anonymous"],
             "moderation": created["moderation"],
         },
         201,

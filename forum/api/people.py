@@ -86,7 +86,14 @@ REACTIONS = obj(
         "counts": obj({kind: {"type": "integer"} for kind in reactions.KINDS}),
         "mine": {"type": "array", "items": {"type": "string", "enum": list(reactions.KINDS)}},
         "who": obj(
-            {kind: {"type": "array", "items": {"type": "string"}} for kind in reactions.KINDS}
+            {
+                kind: {
+                    "type": "array",
+                    # null: someone going by a name for this community (forum.aliases)
+                    "items": {"type": ["string", "null"]},
+                }
+                for kind in reactions.KINDS
+            }
         ),
     },
     ["counts", "mine", "who"],

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from forum import threads
 from forum.api.base import PAGING, api_viewer, iso, json_body, obj, ok, operation, paging, string
-from forum.api.communities import CONFIRM_PHI, MODERATION, confirm_phi
+from forum.api.communities import ANONYMOUS, CONFIRM_PHI, MODERATION, confirm_phi
 from forum.api.people import EXPERIENCE, REACTIONS, experience_json, reactions_json
 from forum.web.session import settings_of
 
@@ -31,6 +31,11 @@ POST = obj(
         "experience": {"oneOf": [EXPERIENCE, {"type": "null"}]},
         "reactions": {"oneOf": [REACTIONS, {"type": "null"}]},
         "accepted": {"type": "boolean"},
+        "anonymous": {
+            "type": "boolean",
+            "description": "posted as an anonymous member: author is null and "
+            "author_display_name is its pseudonym",
+        },
     },
     ["id", "author", "body_html", "status"],
 )
@@ -52,6 +57,7 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
         "experience": experience_json(row["experience"]) if row.get("experience") else None,
         "reactions": reactions_json(row.get("reactions")),
         "accepted": bool(row.get("accepted")),
+        "anonymous": row.get("author_alias") == "anonymous",
     }
 
 
@@ -109,9 +115,22 @@ async def get_thread(request: Request) -> Response:
     "Reply to a thread",
     auth=True,
     status=201,
-    body=obj({"body": string(20000, min_length=1), "confirm_phi": CONFIRM_PHI}, ["body"]),
+    body=obj(
+        {
+            "body": string(20000, min_length=1),
+            "confirm_phi": CONFIRM_PHI,
+            "anonymous": ANONYMOUS,
+        },
+        ["body"],
+    ),
     response=obj(
-        {"id": {"type": "integer"}, "status": {"type": "string"}, "moderation": MODERATION},
+        {
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "anonymous": {"type": "boolean"},
+            "pseudonym": {"type": ["string", "null"]},
+            "moderation": MODERATION,
+        },
         ["id", "status", "moderation"],
     ),
 )
@@ -124,9 +143,16 @@ async def reply(request: Request) -> Response:
         request.path_params["id"],
         body.get("body"),
         confirm_phi=confirm_phi(body),
+        anonymous=body.get("anonymous") is True,
     )
     return ok(
-        {"id": created["id"], "status": created["status"], "moderation": created["moderation"]},
+        {
+            "id": created["id"],
+            "status": created["status"],
+            "anonymous": created["anonymous"],
+            "pseudonym": created["pseudonym"],
+            "moderation": created["moderation"],
+        },
         201,
     )
 

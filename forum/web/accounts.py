@@ -27,7 +27,9 @@ async def register_page(request: Request) -> Response:
             request, "accounts/register.html", {"next": safe_next(request.query_params.get("next"))}
         )
     form = await read_form(request)
-    values = {key: str(form.get(key, "")) for key in ("username", "email", "display_name")}
+    values = {
+        key: str(form.get(key, "")) for key in ("username", "email", "display_name", "invite_code")
+    }
     target = safe_next(str(form.get("next", "")))
     try:
         user = await accounts.register(
@@ -39,6 +41,8 @@ async def register_page(request: Request) -> Response:
                 display_name=values["display_name"],
             ),
             ip=client_ip(request),
+            self_service=True,
+            invite_code=values["invite_code"],
         )
     except KindredError as error:
         return await form_failed(

@@ -6,9 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import communities, follows, stories, threads
+from forum import admin, communities, follows, stories, threads
 from forum.errors import KindredError
+from forum.guidelines import GuidelinesNotAccepted
 from forum.validation import positive_int
+from forum.web import guidelines as web_guidelines
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form
 
@@ -45,6 +47,8 @@ async def community_page(request: Request) -> Response:
             # Recent stories are featured on the community's page (forum.stories).
             "stories": await stories.recent_stories(viewer, community["id"], limit=3),
             "follow_state": await follows.state(viewer, "community", community["id"]),
+            # Guidelines to accept and the orientation for new members (forum.guidelines).
+            **await web_guidelines.community_extras(viewer, community),
         },
     )
 
@@ -56,8 +60,13 @@ async def join(request: Request) -> Response:
         return redirect(
             f"/login?next=/c/{slug}", "Sign in or register to join this community.", request
         )
-    await read_form(request)
-    community = await communities.join(viewer, slug)
+    form = await read_form(request)
+    try:
+        community = await communities.join(
+            viewer, slug, accepted_version=form.get("accept_guidelines_version")
+        )
+    except GuidelinesNotAccepted as error:
+        return await web_guidelines.join_failed(request, viewer, slug, error)
     return redirect(
         f"/c/{community['slug']}", f"You've joined {community['name']}. Welcome!", request
     )
@@ -83,7 +92,7 @@ async def new_community(request: Request) -> Response:
     form = await read_form(request)
     values = {key: str(form.get(key, "")) for key in ("slug", "name", "description", "visibility")}
     try:
-        community = await communities.create_community(viewer, **values)
+        community = await admin.create_community(viewer, **values)  # logged
     except KindredError as error:
         if not error.fields:
             raise

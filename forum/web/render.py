@@ -83,6 +83,8 @@ async def page(
         # Crisis resources, shown at once after a post with crisis language (moderation).
         "crisis_resources": crisis_resources(request),
         "settings": request.app.state.settings,
+        # Administrators' site settings (disclaimer, registration…), from memory: no query.
+        "site": await request.app.state.site_settings.get(),
         "errors": {},
         "values": {},
         **(context or {}),
@@ -119,7 +121,13 @@ async def form_failed(
     response = await page(
         request,
         template,
-        {**context, "errors": error.fields, message_key: error.message},
+        # Some errors bring what the page needs to help (forum.guidelines: a link to accept).
+        {
+            **context,
+            **getattr(error, "context", {}),
+            "errors": error.fields,
+            message_key: error.message,
+        },
         status=error.status,
     )
     retry_after = getattr(error, "retry_after", None)

@@ -48,7 +48,9 @@ async def new_thread(request: Request) -> Response:
             },
         )
     form = await read_form(request)
-    values = {key: str(form.get(key, "")) for key in ("title", "body", "kind", "specialty")}
+    values = {
+        key: str(form.get(key, "")) for key in ("title", "body", "kind", "specialty", "anonymous")
+    }
     if moderation_forms.wants_redaction(form):
         return await moderation_forms.redacted_form(
             request,
@@ -68,6 +70,7 @@ async def new_thread(request: Request) -> Response:
                 kind=values["kind"] or "discussion",
                 confirm_phi=moderation_forms.confirmed_phi(form),
                 specialty=values["specialty"],
+                anonymous=values["anonymous"] == "1",
             ),
         )
     except KindredError as error:
@@ -100,10 +103,15 @@ async def reply(request: Request) -> Response:
         return redirect(f"/login?next=/t/{thread_id}", "Sign in to reply.", request)
     form = await read_form(request)
     body = str(form.get("body", ""))
+    anonymous = str(form.get("anonymous", ""))  # forum.anonymity
     if moderation_forms.wants_redaction(form):
         data = await threads.get_thread(viewer, thread_id)
         return await moderation_forms.redacted_form(
-            request, "threads/thread.html", {"body": body}, ("body",), data
+            request,
+            "threads/thread.html",
+            {"body": body, "anonymous": anonymous},
+            ("body",),
+            data,
         )
     try:
         created = await threads.post_reply(
@@ -112,6 +120,7 @@ async def reply(request: Request) -> Response:
             thread_id,
             body,
             confirm_phi=moderation_forms.confirmed_phi(form),
+            anonymous=anonymous == "1",
         )
     except KindredError as error:
         if error.status == 404:
@@ -121,7 +130,11 @@ async def reply(request: Request) -> Response:
             request,
             "threads/thread.html",
             error,
-            {**data, "values": {"body": body}, **moderation_forms.error_context(error)},
+            {
+                **data,
+                "values": {"body": body, "anonymous": anonymous},
+                **moderation_forms.error_context(error),
+            },
         )
     data = await threads.get_thread(viewer, thread_id)
     last_page = data["posts"].pages

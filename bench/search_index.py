@@ -1,7 +1,7 @@
 """How fast Kindred's search is on a 100,000-post forum: Whoosh and PostgreSQL full text.
 
 The script generates a synthetic but word-realistic corpus (function words, everyday words,
-~400 health words, common medical phrases such as "blood pressure", and a long tail of rare
+~200 health words, common medical phrases such as "blood pressure", and a long tail of rare
 words like drug and place names, all Zipf-distributed), loads it straight into a fresh
 database (SQLite for Whoosh, the default set-up; PostgreSQL when a server answers), then for
 each backend measures:
@@ -19,9 +19,9 @@ each backend measures:
 Goals on a two-core machine: Whoosh p95 <= 40 ms, build <= 90 s, findable within 1 s;
 PostgreSQL p95 <= 25 ms. Results and their reading: docs/search.md.
 
-    .venv/bin/python bench/search.py                   # 100,000 posts, both backends
-    .venv/bin/python bench/search.py --quick           # 10,000 posts
-    .venv/bin/python bench/search.py --posts 50000 --engine sqlite --json out.json
+    .venv/bin/python bench/search_index.py                   # 100,000 posts, both backends
+    .venv/bin/python bench/search_index.py --quick           # 10,000 posts
+    .venv/bin/python bench/search_index.py --posts 50000 --engine sqlite --json out.json
 
 PostgreSQL is used at --postgres-url (default postgresql://postgres@127.0.0.1:5432/
 kindred_search_bench), a database this script drops and creates.
