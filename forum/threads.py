@@ -416,6 +416,7 @@ async def get_post(viewer: Viewer, post_id: Any) -> dict[str, Any]:
     return {
         **post,
         "community": community["slug"],
+        "community_id": community["id"],
         "author_username": author[0]["author_username"] if author else None,
         "author_display_name": author[0]["author_display_name"] if author else None,
         "author_alias": author[0]["author_alias"] if author else None,

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from forum import communities, threads
 from forum.clinicians import SPECIALTIES
 from forum.errors import KindredError
-from forum.permissions import ensure_can_delete_post
+from forum.permissions import ensure_can_delete_post, ensure_can_edit_post
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import get_viewer, read_form, settings_of
@@ -148,6 +148,8 @@ async def reply(request: Request) -> Response:
 async def edit_post(request: Request) -> Response:
     viewer = await get_viewer(request)
     post = await threads.get_post(viewer, _int_param(request, "post_id"))
+    # Only the author or a moderator gets the form; everyone else learns nothing new.
+    ensure_can_edit_post(viewer, post, post["community_id"])
     if request.method == "GET":
         return await page(request, "threads/edit.html", {"post": post, "values": post})
     form = await read_form(request)

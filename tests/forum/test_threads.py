@@ -311,3 +311,15 @@ async def test_form_fields_carry_required_length_and_autocomplete_attributes(cli
     page = await client.get("/register")
     assert 'required maxlength="32" autocomplete="username"' in page.text
     assert 'type="password" required autocomplete="new-password"' in page.text
+
+
+async def test_only_the_author_or_a_moderator_gets_the_edit_form(
+    client, member, other_member, moderator, community, thread_factory
+):
+    thread = await thread_factory(community=community, author=member)
+    await sign_in(client, other_member)
+    assert (await client.get(f"/p/{thread['post_id']}/edit")).status_code == 403
+    await sign_in(client, moderator)
+    assert (await client.get(f"/p/{thread['post_id']}/edit")).status_code == 200
+    await sign_in(client, member)
+    assert (await client.get(f"/p/{thread['post_id']}/edit")).status_code == 200
