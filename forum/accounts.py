@@ -9,7 +9,7 @@ from typing import Any
 
 from forum import content, db, ratelimit
 from forum.auth import burn_verification, hash_password, verify_password
-from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound
+from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound, RateLimited
 from forum.permissions import Viewer, ensure_active, ensure_can_change_role
 from forum.settings import Settings
 from forum.tables import ROLES, User
@@ -183,8 +183,6 @@ async def authenticate(
         await ratelimit.hit(f"signin-ip:{ip}", settings.rate_limits["sign_in_ip"])
     failures_rule = settings.rate_limits["sign_in_user"]
     if await ratelimit.remaining(f"signin-fail:{name}", failures_rule) <= 0:
-        from forum.errors import RateLimited
-
         raise RateLimited(ratelimit.retry_after(failures_rule))
     row = (
         await User.select(User.id, User.password_hash, User.status)

@@ -36,8 +36,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    settings = _settings()  # creates the secret key once, before any worker starts
-    del settings
+    _settings()  # creates the secret key once, before any worker starts
     config = uvicorn.Config(
         "forum.app:create_app_from_env",
         factory=True,

@@ -6,6 +6,7 @@ write; the HTML records POLICY_VERSION so a stricter policy can re-render everyt
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -93,9 +94,7 @@ def to_text(source: str) -> str:
     """The words of a markdown text without markup, for search, feeds and previews."""
     text = _text_cleaner.clean(_markdown.render(source))
     # bleach leaves entities escaped; a plain-text consumer wants the characters.
-    import html as _html
-
-    return re.sub(r"\s+", " ", _html.unescape(text)).strip()
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
 _MENTION = re.compile(r"(?<![\w@/.+-])@([a-z0-9][a-z0-9_-]{2,31})(?![\w@-])", re.IGNORECASE)

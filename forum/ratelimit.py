@@ -7,7 +7,7 @@ import time
 
 from forum import db
 from forum.errors import RateLimited
-from forum.settings import RateLimit
+from forum.settings import RateLimit, Settings
 
 
 async def hit(key: str, rule: RateLimit, *, message: str | None = None) -> None:
@@ -42,3 +42,13 @@ async def remaining(key: str, rule: RateLimit) -> int:
 def retry_after(rule: RateLimit) -> int:
     now = int(time.time())
     return now - now % rule.window + rule.window - now
+
+
+POSTING_TOO_FAST = (
+    "You're posting very quickly. Please wait a few minutes and try again; your text is kept below."
+)
+
+
+async def count_post(settings: Settings, user_id: int | None) -> None:
+    """Count one post, reply, story or comment against the person's posting limit."""
+    await hit(f"post:{user_id}", settings.rate_limits["post_user"], message=POSTING_TOO_FAST)

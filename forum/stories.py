@@ -83,9 +83,6 @@ STATUS_NAMES = {
     HIDDEN: "Hidden by a moderator",
     REMOVED: "Removed by a moderator",
 }
-_RATE_MESSAGE = (
-    "You're posting very quickly. Please wait a few minutes and try again; your text is kept below."
-)
 
 
 @dataclass(frozen=True)
@@ -218,9 +215,7 @@ async def _screen(
     kind: str,
     confirm_phi: bool,
 ) -> tuple[Any, Any, Any]:
-    await ratelimit.hit(
-        f"post:{viewer.id}", settings.rate_limits["post_user"], message=_RATE_MESSAGE
-    )
+    await ratelimit.count_post(settings, viewer.id)
     rules = posting.rules_for(settings.data_dir)
     verdict, standing = await posting.screen_post(
         viewer,

@@ -191,11 +191,7 @@ async def start_thread(
     anonymous = draft.anonymous is True
     if anonymous:
         anonymity.ensure_allowed(community)
-    await ratelimit.hit(
-        f"post:{viewer.id}",
-        settings.rate_limits["post_user"],
-        message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
-    )
+    await ratelimit.count_post(settings, viewer.id)
     rules = posting.rules_for(settings.data_dir)
     verdict, standing = await posting.screen_post(
         viewer,
@@ -319,11 +315,7 @@ async def post_reply(
     anonymous = await anonymity.reply_anonymously(thread["id"], viewer, asked)
     if asked and anonymous:
         anonymity.ensure_allowed(community)
-    await ratelimit.hit(
-        f"post:{viewer.id}",
-        settings.rate_limits["post_user"],
-        message="You're posting very quickly. Please wait a few minutes and try again; your text is kept below.",
-    )
+    await ratelimit.count_post(settings, viewer.id)
     rules = posting.rules_for(settings.data_dir)
     verdict, standing = await posting.screen_post(
         viewer, community["id"], text=text, kind="post", confirm_phi=confirm_phi, rules=rules
