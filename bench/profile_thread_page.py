@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 import itsdangerous
 import uvloop
 from ceiling_app import create_ceiling_app
+from piccolo.querystring import QueryString
 from seeding import PASSWORD, READER, bench_settings, recreate_postgres_database, seed
 from thread_page import use_this_checkout
 
@@ -125,12 +126,14 @@ async def time_stages(
 
 
 class QueryLog:
-    """Wraps the engine class's run_querystring (engines have __slots__) to time every query."""
+    """Wraps the engine class's run_querystring and run_read (engines have __slots__) to time
+    every query; each entry is (SQL template, arguments, seconds)."""
 
     def __init__(self, engine: Any) -> None:
         self.cls = type(engine)
         self.original = self.cls.run_querystring
-        self.entries: list[tuple[Any, float]] = []
+        self.original_read = self.cls.run_read
+        self.entries: list[tuple[str, tuple[Any, ...], float]] = []
         log = self
 
         async def run_querystring(engine: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
@@ -138,27 +141,23 @@ class QueryLog:
             try:
                 return await log.original(engine, querystring, *args, **kwargs)
             finally:
-                log.entries.append((querystring, time.perf_counter() - start))
+                log.entries.append(
+                    (querystring.template, tuple(querystring.args), time.perf_counter() - start)
+                )
+
+        async def run_read(engine: Any, sql: str, args: tuple[Any, ...]) -> Any:
+            start = time.perf_counter()
+            try:
+                return await log.original_read(engine, sql, args)
+            finally:
+                log.entries.append((sql, args, time.perf_counter() - start))
 
         self.cls.run_querystring = run_querystring
+        self.cls.run_read = run_read
 
     def close(self) -> None:
         self.cls.run_querystring = self.original
-
-
-def thread_sql() -> str:
-    """_load_thread's query written by hand: the same row, keys and values, as one raw string."""
-    from forum.tables import Community, Thread
-
-    columns = [f't."{c._meta.db_column_name}"' for c in Thread._meta.columns]
-    columns += [
-        f'c."{c._meta.db_column_name}" AS "community.{c._meta.db_column_name}"'
-        for c in Community._meta.columns
-    ]
-    return (
-        f'SELECT {", ".join(columns)} FROM "thread" t '
-        'LEFT JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}'
-    )
+        self.cls.run_read = self.original_read
 
 
 async def driver_only(engine: Any, querystrings: list[Any]) -> Callable[[], Awaitable[Any]]:
@@ -310,10 +309,8 @@ async def profile(settings: Settings, requests: int, rounds: int, top: int) -> d
         log = QueryLog(engine)
         await client.request("GET", path)
         log.close()
-        queries = [(" ".join(str(qs).split()), seconds) for qs, seconds in log.entries]
-        viewer_qs, thread_qs, posts_qs = (qs for qs, _ in log.entries)
-        hand_thread_sql = thread_sql()
-        assert (await db.raw(hand_thread_sql, seeded.thread_id))[0]["community.slug"] == "celiac"
+        queries = [(" ".join(sql.split()), seconds) for sql, _, seconds in log.entries]
+        page_queries = [QueryString(sql, *args) for sql, args, _ in log.entries]
 
         async def render() -> str:
             return template.render({**context, "request": None})
@@ -321,13 +318,7 @@ async def profile(settings: Settings, requests: int, rounds: int, top: int) -> d
         async def session() -> Any:
             return json.loads(b64decode(signer.unsign(client.cookie, max_age=14 * 24 * 3600)))
 
-        rows = await db.raw(posts_qs.template, *posts_qs.args)
-        community_id = data["community"]["id"]
-
-        async def present() -> list[dict[str, Any]]:
-            return [threads._present_post(viewer, row, community_id) for row in rows]
-
-        driver = await driver_only(engine, [viewer_qs, thread_qs, posts_qs])
+        driver = await driver_only(engine, page_queries)
 
         app_static, ceiling_static = static_variants(app, path, body)
         app_static.cookie = ceiling_static.cookie = client.cookie
@@ -337,23 +328,18 @@ async def profile(settings: Settings, requests: int, rounds: int, top: int) -> d
             ("app's middleware+routing, fixed page", lambda: app_static.request("GET", path)),
             ("ceiling's routing, fixed page", lambda: ceiling_static.request("GET", path)),
             ("session cookie: unsign + decode", session),
-            ("load_viewer: raw, 1 query", lambda: accounts.load_viewer(seeded.reader_id, 0)),
-            ("_load_thread: Piccolo select + join", lambda: threads._load_thread(seeded.thread_id)),
-            ("  its query alone (engine)", lambda: engine.run_querystring(thread_qs)),
-            ("  same row by db.raw", lambda: db.raw(hand_thread_sql, seeded.thread_id)),
-            ("posts: 50 rows, engine alone", lambda: engine.run_querystring(posts_qs)),
-            (
-                "  same via db.raw (as get_thread)",
-                lambda: db.raw(posts_qs.template, *posts_qs.args),
-            ),
-            ("  _present_post x 50", present),
+            ("load_viewer", lambda: accounts.load_viewer(seeded.reader_id, 0)),
             ("get_thread (all of it)", lambda: threads.get_thread(viewer, seeded.thread_id)),
             ("template render", render),
             ("db.raw('SELECT 1'): a query's floor", lambda: db.raw("SELECT 1")),
-            ("the 3 queries, driver only", driver),
+            (f"the {len(page_queries)} queries, driver only", driver),
         ]
+        for number, qs in enumerate(page_queries, 1):
+            stages.append(
+                (f"  query {number} alone (db.read)", lambda qs=qs: db.read(qs.template, *qs.args))
+            )
         if engine.engine_type == "sqlite":
-            stages += await sqlite_alternatives(engine, [viewer_qs, thread_qs, posts_qs])
+            stages += await sqlite_alternatives(engine, page_queries)
         results["stages"] = await time_stages(stages, max(1, requests // rounds), rounds)
 
         hops = HopCounter()
@@ -364,7 +350,7 @@ async def profile(settings: Settings, requests: int, rounds: int, top: int) -> d
         hops.close()
         results["queries"] = [{"sql": sql[:140], "ms": seconds * 1000} for sql, seconds in queries]
         results["queries_per_request"] = len(log.entries) / requests
-        results["query_ms_per_request"] = sum(s for _, s in log.entries) * 1000 / requests
+        results["query_ms_per_request"] = sum(s for _, _, s in log.entries) * 1000 / requests
         results["hops_per_request"] = hops.count / requests
 
         profiler = cProfile.Profile()

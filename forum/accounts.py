@@ -218,7 +218,7 @@ async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
     """The Viewer for a session or token, or None if it was revoked. One query."""
     if not isinstance(user_id, int) or not isinstance(epoch, int):
         return None
-    rows = await db.raw(
+    rows = await db.read(
         'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
         'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
         'm."role" AS "membership_role", m."blocked", '

@@ -4,13 +4,19 @@ SQLite gets WAL, a busy timeout, IMMEDIATE write transactions and a small pool o
 connections for single statements (Piccolo's engine opens a new connection per query, which
 costs ~2 ms a query; see shared/STACK.md). PostgreSQL gets a bounded asyncpg pool, started in
 the app's lifespan.
+
+`read` is the fast path for the short, indexed reads every page makes (the viewer, a thread
+and its posts): it skips Piccolo's query objects and, on SQLite, the hop to a connection thread
+(docs/performance.md measured both). Everything else goes through `raw` or Piccolo.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
+from string import Formatter
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,24 +24,53 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.sync import run_sync
 
 from forum.settings import Settings, piccolo_conf_module
 
 SQLITE_BUSY_TIMEOUT = 30.0
+# How long an inline read may wait on a lock before it moves to a connection thread instead: the
+# event loop must not stall (in WAL mode readers almost never wait at all).
+INLINE_READ_TIMEOUT = 0.05
+
+
+def _placeholders(sql: str, style: str) -> str:
+    """`{}` placeholders as the driver's: `?` (sqlite3) or `$1, $2, ...` (asyncpg)."""
+    out, index = [], 0
+    for literal, field, _, _ in Formatter().parse(sql):
+        out.append(literal)
+        if field is not None:
+            index += 1
+            out.append("?" if style == "sqlite" else f"${index}")
+    return "".join(out)
+
+
+_COMPILED: dict[tuple[str, str], str] = {}
+
+
+def _compiled(sql: str, style: str) -> str:
+    key = (sql, style)
+    text = _COMPILED.get(key)
+    if text is None:
+        if len(_COMPILED) > 2000:  # statements built per call must not grow this forever
+            _COMPILED.clear()
+        text = _COMPILED[key] = _placeholders(sql, style)
+    return text
 
 
 class KindredSQLiteEngine(SQLiteEngine):
     """SQLite with WAL and a pool of persistent autocommit connections for reads."""
 
-    __slots__ = ("_all", "_pool", "_pool_size")
+    __slots__ = ("_all", "_inline", "_pool", "_pool_size")
 
     def __init__(self, path: str, pool_size: int = 4) -> None:
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT)
         self._pool: asyncio.Queue[aiosqlite.Connection] | None = None
         self._pool_size = pool_size
         self._all: list[aiosqlite.Connection] = []
+        self._inline: sqlite3.Connection | None = None
 
     async def get_connection(self) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
@@ -59,15 +94,38 @@ class KindredSQLiteEngine(SQLiteEngine):
             connection.row_factory = dict_factory  # type: ignore[assignment]
             self._all.append(connection)
             pool.put_nowait(connection)
+        inline = sqlite3.connect(
+            **{**self.connection_kwargs, "timeout": INLINE_READ_TIMEOUT},
+            check_same_thread=False,
+        )
+        inline.row_factory = dict_factory
+        inline.execute("PRAGMA query_only = 1")
+        self._inline = inline
         self._pool = pool
 
     async def close_connection_pool(self) -> None:
         pool, self._pool = self._pool, None
         connections, self._all = self._all, []
+        inline, self._inline = self._inline, None
+        if inline is not None:
+            inline.close()
         if pool is None:
             return
         for connection in connections:
             await connection.close()
+
+    async def run_read(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """A short read on the event loop's own thread: no hop to a connection thread, which
+        under load costs more than the query. WAL readers do not wait for the writer; if this
+        one would (a checkpoint, a recovery), it goes to a pooled connection instead."""
+        inline = self._inline
+        if inline is not None and self.current_transaction.get() is None:
+            try:
+                return inline.execute(_compiled(sql, "sqlite"), args).fetchall()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+        return await self.run_querystring(QueryString(sql, *args))
 
     async def _run_in_new_connection(
         self,
@@ -86,6 +144,20 @@ class KindredSQLiteEngine(SQLiteEngine):
             self._pool.put_nowait(connection)
 
 
+class KindredPostgresEngine(PostgresEngine):
+    """PostgreSQL through asyncpg, with a fast path for short reads."""
+
+    async def run_read(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """A short read straight on a pooled connection, skipping Piccolo's query objects
+        (asyncpg prepares and caches the statement per connection)."""
+        transaction = self.current_transaction.get()
+        if transaction is not None or self.pool is None:
+            return await self.run_querystring(QueryString(sql, *args))
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(_compiled(sql, "postgres"), *args)
+        return [dict(row) for row in rows]
+
+
 def create_engine(settings: Settings) -> Engine:
     """The engine the settings ask for (not yet connected)."""
     if settings.is_sqlite:
@@ -101,7 +173,7 @@ def create_engine(settings: Settings) -> Engine:
     }
     if url.password:
         config["password"] = url.password
-    return PostgresEngine(config=config)
+    return KindredPostgresEngine(config=config)
 
 
 def all_tables() -> list[type[Table]]:
@@ -180,6 +252,17 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """A raw statement on the bound engine, with `{}` placeholders (Piccolo's style)."""
     from forum.tables import User
 
+    return await User.raw(sql, *args)
+
+
+async def read(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """A short, indexed SELECT on the fast path (see the module docstring); plain values only
+    as arguments. Inside a transaction it reads through the transaction's connection."""
+    from forum.tables import User
+
+    engine = User._meta.db
+    if isinstance(engine, KindredSQLiteEngine | KindredPostgresEngine):
+        return await engine.run_read(sql, args)
     return await User.raw(sql, *args)
 
 

@@ -100,7 +100,7 @@ async def for_posts(viewer: Viewer, post_ids: list[int]) -> dict[int, dict[str, 
     if not post_ids:
         return result
     marks = ", ".join("{}" for _ in post_ids)
-    rows = await db.raw(
+    rows = await db.read(
         # Someone with a name for this community is listed by it, unlinked (forum.aliases).
         'SELECT r."post", r."kind", r."user", '
         'CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "username", '

@@ -156,7 +156,7 @@ async def _load_thread(thread_id: Any) -> tuple[dict[str, Any] | None, dict[str,
     """A thread and its community in one query."""
     if not isinstance(thread_id, int) or thread_id < 1 or thread_id > 2**31:
         return None, None
-    rows = await db.raw(_THREAD_WITH_COMMUNITY, thread_id)
+    rows = await db.read(_THREAD_WITH_COMMUNITY, thread_id)
     if not rows:
         return None, None
     row = rows[0]
@@ -672,7 +672,7 @@ async def get_thread(
             'WHEN p."author_credential" IS NOT NULL AND p."status" = {} THEN 1 ELSE 2 END, ' + order
         )
         order_args = [thread["accepted_post"] or 0, PUBLISHED, PUBLISHED]
-    rows = await db.raw(
+    rows = await db.read(
         f'SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM "post" p WHERE p."thread" = {{}} AND {where}) '
         # The viewer's follow button state, folded in rather than a query of its own.
         f'AS "total", {follows.STATE_COLUMN}, {_MY_IDENTITY} '

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import threads
+from forum.content import excerpt
 from forum.errors import KindredError, NotFound
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
@@ -213,12 +214,16 @@ async def appoint(request: Request) -> Response:
 
 
 async def flag(request: Request) -> Response:
+    """A post's flag form on a page of its own (GET), and sending it (POST)."""
     viewer = await get_viewer(request)
     post_id = _int_param(request, "post_id")
     if not viewer.signed_in:
-        return redirect("/login", "Sign in to flag a post.", request)
-    form = await read_form(request)
+        return redirect(f"/login?next=/p/{post_id}/flag", "Sign in to flag a post.", request)
     post = await threads.get_post(viewer, post_id)
+    context = {"post": post, "excerpt": excerpt(post["body"] or "", 300)}
+    if request.method == "GET":
+        return await page(request, "moderation/flag.html", context)
+    form = await read_form(request)
     try:
         await flags.flag_post(
             viewer, post_id, form.get("reason"), form.get("note") or "", rules=_rules(request)
@@ -226,8 +231,10 @@ async def flag(request: Request) -> Response:
     except KindredError as error:
         if error.status in (401, 404):
             raise
-        message = error.message if not error.fields else "; ".join(error.fields.values())
-        return redirect(f"/t/{post['thread']}#post-{post_id}", message, request)
+        values = {"reason": str(form.get("reason", "")), "note": str(form.get("note", ""))}
+        return await form_failed(
+            request, "moderation/flag.html", error, {**context, "values": values}
+        )
     return redirect(
         f"/t/{post['thread']}#post-{post_id}",
         "Thank you for flagging this. A moderator will look at it.",
@@ -286,7 +293,7 @@ routes = [
     Route("/mod/screen", screen_page, methods=["GET", "POST"]),
     Route("/mod/rules", rules_page),
     Route("/mod/moderators", appoint, methods=["POST"]),
-    Route("/p/{post_id:int}/flag", flag, methods=["POST"]),
+    Route("/p/{post_id:int}/flag", flag, methods=["GET", "POST"]),
     Route("/notices", notices_page),
     Route("/notices/{item_id:int}/appeal", appeal, methods=["POST"]),
 ]

@@ -8,6 +8,8 @@ not collide, and skips with a reason when no server answers, except in CI, where
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import os
 import re
 import shutil
@@ -319,3 +321,39 @@ def shows(response: httpx.Response, text: str) -> bool:
     from markupsafe import escape
 
     return str(escape(text)) in response.text
+
+
+class QueryCounter:
+    """Counts the statements an engine runs, on Piccolo's path and on db.read's fast path."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@contextlib.contextmanager
+def counting_queries(app: Any) -> Iterator[QueryCounter]:
+    """Count every query the app's engine runs inside the block."""
+    engine_class = type(app.state.engine)
+    counter = QueryCounter()
+    original_querystring = engine_class.run_querystring
+    original_read = engine_class.run_read
+
+    in_read = contextvars.ContextVar("in_read", default=False)
+
+    async def run_querystring(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        if not in_read.get():  # a fast read that falls back to this path counts once
+            counter.count += 1
+        return await original_querystring(self, querystring, *args, **kwargs)
+
+    async def run_read(self: Any, sql: str, args: tuple[Any, ...]) -> Any:
+        counter.count += 1
+        token = in_read.set(True)
+        try:
+            return await original_read(self, sql, args)
+        finally:
+            in_read.reset(token)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_class, "run_querystring", run_querystring)
+        patch.setattr(engine_class, "run_read", run_read)
+        yield counter

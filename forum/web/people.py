@@ -364,6 +364,16 @@ async def react(request: Request) -> Response:
     return redirect(f"{back.split('#')[0]}#post-{post_id}")
 
 
+async def who_reacted(request: Request) -> Response:
+    """Who reacted to a post, for anyone who may read it."""
+    from forum import threads
+
+    viewer = await get_viewer(request)
+    post = await threads.get_post(viewer, _int_param(request, "post_id"))
+    summary = await reactions.summary(viewer, post["id"])
+    return await page(request, "people/reactions.html", {"post": post, "summary": summary})
+
+
 async def accept(request: Request) -> Response:
     viewer = await get_viewer(request)
     thread_id = _int_param(request, "thread_id")
@@ -479,6 +489,7 @@ routes = [
     Route("/mod/clinicians/{username}/revoke", revoke, methods=["POST"]),
     Route("/clinicians/unanswered", unanswered_page),
     Route("/p/{post_id:int}/react", react, methods=["POST"]),
+    Route("/p/{post_id:int}/reactions", who_reacted),
     Route("/t/{thread_id:int}/accept", accept, methods=["POST"]),
     Route("/settings/privacy", privacy, methods=["POST"]),
     Route("/settings/export", export),

@@ -61,6 +61,9 @@ def create_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True
+    # Templates are read once per process: checking every include's file for changes cost a
+    # stat call each, 145 of them per thread page (docs/performance.md). Restart to reload.
+    env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters.update(ago=ago, iso=iso)

@@ -138,19 +138,22 @@ def test_a_flaggers_weight_grows_with_trust_and_upheld_flags():
     assert flag_weight(3, 100, 0, rules) <= rules.flags.max_weight
 
 
-async def test_the_flag_form_on_the_thread_page_works_without_javascript(
+async def test_flagging_a_post_from_the_thread_page_works_without_javascript(
     client, member, other_member, community, thread_factory
 ):
-    thread = await thread_factory(community=community, author=member)
+    thread = await thread_factory(community=community, author=member, body="Stop **all** meds")
     await sign_in(client, other_member)
     page = await client.get(f"/t/{thread['id']}")
-    assert f'action="/p/{thread["post_id"]}/flag"' in page.text
-    assert "<summary>Flag</summary>" in page.text
+    assert f'href="/p/{thread["post_id"]}/flag"' in page.text
+    form = await client.get(f"/p/{thread['post_id']}/flag")
+    assert form.status_code == 200
+    assert "Stop all meds" in form.text  # the post being flagged, quoted as text
+    assert f'action="/p/{thread["post_id"]}/flag"' in form.text
     response = await post_form(
         client,
         f"/p/{thread['post_id']}/flag",
         {"reason": "misinformation", "note": "Sounds unsafe"},
-        f"/t/{thread['id']}",
+        f"/p/{thread['post_id']}/flag",
     )
     assert response.status_code == 303
     after = await client.get(response.headers["location"])
@@ -158,11 +161,36 @@ async def test_the_flag_form_on_the_thread_page_works_without_javascript(
     assert await Flag.count() == 1
 
 
-async def test_no_flag_form_on_your_own_post(client, member, community, thread_factory):
+async def test_a_flag_with_a_bad_reason_is_shown_again_with_the_note_kept(
+    client, member, other_member, community, thread_factory
+):
+    thread = await thread_factory(community=community, author=member)
+    await sign_in(client, other_member)
+    response = await post_form(
+        client,
+        f"/p/{thread['post_id']}/flag",
+        {"reason": "boring", "note": "My careful note"},
+        f"/p/{thread['post_id']}/flag",
+    )
+    assert response.status_code == 422
+    assert "My careful note" in response.text and 'class="field-error"' in response.text
+    assert await Flag.count() == 0
+
+
+async def test_visitors_are_asked_to_sign_in_before_flagging(
+    client, member, community, thread_factory
+):
+    thread = await thread_factory(community=community, author=member)
+    response = await client.get(f"/p/{thread['post_id']}/flag")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/p/")
+
+
+async def test_no_flag_link_on_your_own_post(client, member, community, thread_factory):
     thread = await thread_factory(community=community, author=member)
     await sign_in(client, member)
     page = await client.get(f"/t/{thread['id']}")
-    assert "<summary>Flag</summary>" not in page.text
+    assert f'href="/p/{thread["post_id"]}/flag"' not in page.text
 
 
 async def test_flagging_is_limited_per_hour(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from forum import answers, experience, reactions
-from tests.conftest import sign_in, viewer_of
+from tests.conftest import counting_queries, sign_in, viewer_of
 
 
 async def test_the_thread_page_costs_the_same_queries_with_tags_badges_and_reactions(
@@ -24,26 +24,15 @@ async def test_the_thread_page_costs_the_same_queries_with_tags_badges_and_react
             await reactions.react(settings, await viewer_of(member), reply["id"], "helpful")
         await answers.accept_answer(await viewer_of(member), thread["id"], reply["id"])
     await sign_in(client, member)
-    engine_class = type(app.state.engine)
-    original = engine_class.run_querystring
-    calls = 0
-
-    async def counting(self, querystring, in_pool: bool = False):
-        nonlocal calls
-        calls += 1
-        return await original(self, querystring, in_pool=in_pool)
-
     counts = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", counting)
-        for thread in (short, long):
-            calls = 0
+    for thread in (short, long):
+        with counting_queries(app) as queries:
             response = await client.get(f"/t/{thread['id']}")
-            assert response.status_code == 200
-            assert "Patient · since 2004" in response.text
-            assert "Verified clinician · Heart failure nurse" in response.text
-            assert "Helpful 1</button>" in response.text and "Accepted answer" in response.text
-            counts.append(calls)
+        assert response.status_code == 200
+        assert "Patient · since 2004" in response.text
+        assert "Verified clinician · Heart failure nurse" in response.text
+        assert "Helpful 1</button>" in response.text and "Accepted answer" in response.text
+        counts.append(queries.count)
     assert counts[0] == counts[1]
     assert counts[0] <= 4
 

@@ -71,6 +71,22 @@ async def test_held_and_private_posts_cannot_be_reacted_to(
         await reactions.react(settings, await viewer_of(moderator), held["post_id"], "support")
 
 
+async def test_who_reacted_is_a_page_of_its_own_for_those_who_may_read_the_post(
+    client, settings, member, admin, outsider, private_community, thread_factory, answer
+):
+    await reactions.react(settings, await viewer_of(member), answer["id"], "support")
+    page = await client.get(f"/t/{answer['thread']}")
+    assert f'href="/p/{answer["id"]}/reactions"' in page.text
+    assert ">Maria</a>" not in page.text.split(f'id="post-{answer["id"]}"')[1]
+    who = await client.get(f"/p/{answer['id']}/reactions")
+    assert who.status_code == 200
+    assert "Sending support (1):" in who.text and '<a href="/u/maria">Maria</a>' in who.text
+    secret = await thread_factory(community=private_community, author=admin)
+    await sign_in(client, outsider)
+    assert (await client.get(f"/p/{secret['post_id']}/reactions")).status_code == 404
+    assert (await client.get("/p/999999/reactions")).status_code == 404
+
+
 async def test_the_thread_page_shows_counts_buttons_and_who_reacted(
     client, settings, member, other_member, answer
 ):

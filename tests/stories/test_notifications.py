@@ -11,7 +11,7 @@ from forum import accounts, communities, follows, notifications, stories, thread
 from forum.errors import Invalid, NotFound
 from forum.tables import Follow, Notification
 from moderation.tables import ModerationItem
-from tests.conftest import make_user, post_form, sign_in, viewer_of
+from tests.conftest import counting_queries, make_user, post_form, sign_in, viewer_of
 from tests.moderation.conftest import CLAIM
 
 
