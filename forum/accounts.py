@@ -9,9 +9,9 @@ from typing import Any
 
 from forum import content, db, ratelimit
 from forum.auth import burn_verification, hash_password, verify_password
-from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound, RateLimited
+from forum.errors import Conflict, Forbidden, Invalid, KindredError, NotFound
 from forum.permissions import Viewer, ensure_active, ensure_can_change_role
-from forum.settings import Settings
+from forum.settings import RateLimit, Settings
 from forum.tables import ROLES, User
 from forum.validation import Form
 
@@ -34,6 +34,9 @@ COMMON_PASSWORDS = frozenset(
     }
 )  # fmt: skip
 BIO_MAX = 2000
+# Failed sign-ins lock an account for the address they came from after the sign_in_user limit;
+# for every address at once only after this many times as many (guessing spread over a botnet).
+ACCOUNT_WIDE_FAILURES = 10
 DISPLAY_NAME_MAX = 64
 
 # Columns safe to hand to templates and the API: never the password hash or e-mail.
@@ -169,8 +172,9 @@ async def authenticate(
     settings: Settings, username: Any, password: Any, *, ip: str = ""
 ) -> dict[str, Any]:
     """The account for these credentials. Attempts are limited per address, and failures per
-    account, so guessing is slow but a person who knows their password is never locked out
-    by someone else's attempts from another address for longer than one window."""
+    account and address, so guessing is slow but a person who knows their password is never
+    locked out by someone else's guesses from another address. Guesses spread over many
+    addresses meet a ceiling for the account (ACCOUNT_WIDE_FAILURES times the limit)."""
     if (
         not isinstance(username, str)
         or not isinstance(password, str)
@@ -181,9 +185,15 @@ async def authenticate(
     name = username.strip().lower()[:64]
     if ip:
         await ratelimit.hit(f"signin-ip:{ip}", settings.rate_limits["sign_in_ip"])
-    failures_rule = settings.rate_limits["sign_in_user"]
-    if await ratelimit.remaining(f"signin-fail:{name}", failures_rule) <= 0:
-        raise RateLimited(ratelimit.retry_after(failures_rule))
+    rule = settings.rate_limits["sign_in_user"]
+    failures = (
+        (f"signin-fail:{name}:{ip}", rule),
+        (f"signin-fail:{name}", RateLimit(rule.limit * ACCOUNT_WIDE_FAILURES, rule.window)),
+    )
+    # Each attempt counts as a failure before the password is checked, and is given back if it
+    # was right: attempts sent all at once can't all slip past a check made before counting.
+    for key, failure_rule in failures:
+        await ratelimit.hit(key, failure_rule)
     row = (
         await User.select(User.id, User.password_hash, User.status)
         .where(User.username == name)
@@ -195,11 +205,12 @@ async def authenticate(
     else:
         ok = await verify_password(password[:PASSWORD_MAX], row["password_hash"])
     if not ok:
-        await ratelimit.hit(f"signin-fail:{name}", failures_rule)
         raise Invalid(
             {"password": "That username and password don't match. Please try again."},
             "That username and password don't match.",
         )
+    for key, failure_rule in failures:
+        await ratelimit.release(key, failure_rule)
     if row["status"] in ("banned", "deleted"):
         raise Forbidden(
             "This account can't sign in. If you think this is a mistake, contact the moderators."

@@ -17,7 +17,7 @@ from typing import Any
 
 from forum import db
 from forum.errors import Invalid, NotFound
-from forum.permissions import Viewer, ensure_active, ensure_signed_in
+from forum.permissions import Viewer, ensure_signed_in
 from forum.tables import Block, Follow
 
 # SQL over a kindred_user `u`: true when `u` and the person given by the placeholder blocked
@@ -41,8 +41,9 @@ async def _person(username: Any) -> dict[str, Any]:
 
 
 async def block(viewer: Viewer, username: Any) -> dict[str, Any]:
-    """Block a member; follows between the two end. Blocking twice changes nothing."""
-    ensure_active(viewer)
+    """Block a member; follows between the two end. Blocking twice changes nothing. Suspended
+    members may block too: it only ever protects them."""
+    ensure_signed_in(viewer)
     person = await _person(username)
     if person["id"] == viewer.id:
         raise Invalid({"username": "You can't block yourself."})

@@ -14,6 +14,7 @@ from forum.permissions import (
     ensure_active,
     ensure_can_create_community,
     ensure_can_view_community,
+    ensure_signed_in,
     moderates,
 )
 from forum.tables import VISIBILITIES, Community, Membership, User
@@ -170,8 +171,8 @@ async def set_visibility(viewer: Viewer, slug: Any, visibility: Any) -> dict[str
 
 
 async def leave(viewer: Viewer, slug: Any) -> dict[str, Any]:
-    """Leave a community. Moderators step down by leaving."""
-    ensure_active(viewer)
+    """Leave a community (suspended members too). Moderators step down by leaving."""
+    ensure_signed_in(viewer)
     community = ensure_can_view_community(viewer, await find_community(slug))
     await Membership.delete().where(
         (Membership.user == viewer.id) & (Membership.community == community["id"])

@@ -21,6 +21,7 @@ from forum.permissions import (
     can_view_community,
     ensure_active,
     ensure_can_view_community,
+    ensure_signed_in,
     is_member,
     moderates,
 )
@@ -252,8 +253,9 @@ async def _visible_tag(viewer: Viewer, tag_id: Any) -> tuple[dict[str, Any], dic
 
 
 async def set_hidden(viewer: Viewer, tag_id: Any, hidden: bool) -> dict[str, Any]:
-    """The owner hides a tag from everyone else, or shows it again."""
-    ensure_active(viewer)
+    """The owner hides a tag from everyone else, or shows it again (suspended owners too: it is
+    their health information)."""
+    ensure_signed_in(viewer)
     await _own_tag(viewer, tag_id)
     await ExperienceTag.update(
         {ExperienceTag.hidden: bool(hidden), ExperienceTag.updated_at: _now()}
@@ -262,8 +264,8 @@ async def set_hidden(viewer: Viewer, tag_id: Any, hidden: bool) -> dict[str, Any
 
 
 async def remove(viewer: Viewer, tag_id: Any) -> None:
-    """The owner deletes a tag (and with it the vouches)."""
-    ensure_active(viewer)
+    """The owner deletes a tag (and with it the vouches), suspended or not."""
+    ensure_signed_in(viewer)
     await _own_tag(viewer, tag_id)
     await ExperienceTag.delete().where(ExperienceTag.id == tag_id)
 
@@ -350,7 +352,7 @@ async def confirm(
 
 async def my_tags(viewer: Viewer) -> list[dict[str, Any]]:
     """All of the viewer's tags, hidden ones included, with their communities."""
-    ensure_active(viewer)
+    ensure_signed_in(viewer)
     rows = await db.raw(
         'SELECT e.*, c."slug" AS "community_slug", c."name" AS "community_name" '
         'FROM "experience_tag" e JOIN "community" c ON c."id" = e."community" '

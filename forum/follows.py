@@ -122,8 +122,11 @@ async def _upsert(user_id: int, kind: str, target_id: int, *, muted: bool) -> No
 
 
 async def change(viewer: Viewer, kind: Any, target: Any, action: Any) -> dict[str, Any]:
-    """Follow, unfollow, mute or unmute; returns the target and the viewer's state after."""
-    ensure_active(viewer)
+    """Follow, unfollow, mute or unmute; returns the target and the viewer's state after.
+    Suspended people may still unfollow and mute (hear less), not follow."""
+    ensure_signed_in(viewer)
+    if action == "follow":
+        ensure_active(viewer)
     assert viewer.id is not None
     if action not in ACTIONS:
         raise Invalid({"action": f"Action must be one of: {', '.join(ACTIONS)}."})

@@ -677,8 +677,9 @@ async def report_message(
     block_sender: bool = False,
 ) -> dict[str, Any]:
     """Report a message to the moderators, sharing the `include_previous` messages before it
-    (0 to 10) if the reporter chooses; nothing else of the conversation reaches them."""
-    ensure_active(viewer)
+    (0 to 10) if the reporter chooses; nothing else of the conversation reaches them. Suspended
+    members may report too: being suspended is no reason to put up with harassment."""
+    ensure_signed_in(viewer)
     if not _valid_id(message_id):
         raise NotFound("We couldn't find that message.")
     rows = await db.raw(

@@ -29,7 +29,7 @@ from forum import accounts, aliases, badges, clinicians, db, experience
 from forum.auth import verify_password
 from forum.communities import _visible_clause
 from forum.errors import Invalid, NotFound
-from forum.permissions import Viewer, ensure_active, ensure_signed_in
+from forum.permissions import Viewer, ensure_signed_in
 from forum.tables import (
     DELETED,
     HELD,
@@ -109,8 +109,8 @@ def may_see(audience: str, viewer: Viewer, owner_id: int) -> bool:
 
 
 async def set_privacy(viewer: Viewer, changes: dict[str, Any]) -> dict[str, str]:
-    """Change the audience of some parts of the viewer's profile."""
-    ensure_active(viewer)
+    """Change the audience of some parts of the viewer's profile (suspended people too)."""
+    ensure_signed_in(viewer)
     form = Form()
     values: dict[str, str] = {}
     for name, audience in changes.items():

@@ -39,6 +39,17 @@ async def remaining(key: str, rule: RateLimit) -> int:
     return max(0, rule.limit - used)
 
 
+async def release(key: str, rule: RateLimit) -> None:
+    """Give back one event counted in the current window (an attempt that turned out fine)."""
+    now = int(time.time())
+    await db.raw(
+        'UPDATE "rate_limit_hit" SET "count" = "count" - 1 '
+        'WHERE "key" = {} AND "window_start" = {} AND "count" > 0',
+        key[:200],
+        now - now % rule.window,
+    )
+
+
 def retry_after(rule: RateLimit) -> int:
     now = int(time.time())
     return now - now % rule.window + rule.window - now

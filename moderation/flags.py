@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from forum import db
+from forum import db, ratelimit
 from forum.errors import Conflict, Forbidden, NotFound, RateLimited
 from forum.permissions import Viewer, can_view_community, can_view_content, ensure_active
+from forum.settings import RateLimit
 from forum.tables import HIDDEN, PUBLISHED
 from forum.validation import Form
 from moderation import audit, items, notices, targets, trust
@@ -22,6 +23,10 @@ from moderation.tables import OPEN, Flag, ModerationItem
 
 FLAG_REASONS = ("misinformation", "spam", "harassment", "privacy", "crisis", "other")
 NOTE_MAX = 1000
+FLAGGING_TOO_FAST = (
+    "You've flagged a lot of posts in the last hour. Thank you; please wait a while before "
+    "flagging more, or write to the moderators."
+)
 AUTO_HIDE_MESSAGE = (
     "Several members flagged your post, so it is hidden while a moderator reviews it. "
     "You'll hear back here once they have."
@@ -71,14 +76,15 @@ def _ensure_can_flag(viewer: Viewer, target: targets.Target) -> None:
 
 
 async def _ensure_not_flooding(viewer: Viewer, rules: RuleSet) -> None:
+    """At most `per_hour` flags in any hour; the counter (one atomic update) also holds when
+    a burst of flags arrives at once, which counting stored flags alone would let through."""
     since = datetime.now(UTC) - timedelta(hours=1)
     recent = await Flag.count().where((Flag.flagger == viewer.id) & (Flag.created_at >= since))
     if recent >= rules.trust.flags.per_hour:
-        raise RateLimited(
-            3600,
-            "You've flagged a lot of posts in the last hour. Thank you; please wait a while "
-            "before flagging more, or write to the moderators.",
-        )
+        raise RateLimited(3600, FLAGGING_TOO_FAST)
+    await ratelimit.hit(
+        f"flag:{viewer.id}", RateLimit(rules.trust.flags.per_hour, 3600), message=FLAGGING_TOO_FAST
+    )
 
 
 async def _flag(
