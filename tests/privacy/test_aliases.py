@@ -104,7 +104,7 @@ async def test_reactions_there_list_the_name_unlinked(settings, two_lives, stigm
     )
     await reactions.react(settings, await viewer_of(person), theirs["post_id"], "support")
     await sign_in(client, reader)
-    page = await client.get(f"/t/{theirs['id']}")
+    page = await client.get(f"/p/{theirs['post_id']}/reactions")
     assert ALIAS in page.text and f"/u/{person['username']}" not in page.text
 
 
