@@ -90,13 +90,28 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 async def _truncate_postgres(url: str) -> None:
-    engine = db.create_engine(Settings(data_dir=Path("."), database_url=url, secret_key="x"))
+    """Empty the tables the last test wrote to. TRUNCATE costs the same for an empty table as
+    for a full one (~6 ms each), so asking which have rows first saves most of it."""
+    import asyncpg
     from piccolo.apps.migrations.tables import Migration
 
-    names = ", ".join(
-        f'"{table._meta.tablename}"' for table in db.all_tables() if table is not Migration
-    )
-    await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    names = [table._meta.tablename for table in db.all_tables() if table is not Migration]
+    connection = await asyncpg.connect(url)
+    try:
+        probe = " UNION ALL ".join(
+            f"(SELECT '{name}' AS name FROM \"{name}\" LIMIT 1)" for name in names
+        )
+        written = [row["name"] for row in await connection.fetch(probe)]
+        if written:
+            tables = ", ".join(f'"{name}"' for name in written)
+            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        # Ids restart at 1 everywhere, even where an insert failed and left no row behind.
+        resets = ", ".join(
+            f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)" for name in names
+        )
+        await connection.execute(f"SELECT {resets}")
+    finally:
+        await connection.close()
 
 
 @pytest.fixture
