@@ -31,7 +31,7 @@ async def capture_context(
     settings: Settings, thread_id: int, user_id: int, csrf_token: str
 ) -> dict[str, Any]:
     """The thread page's template context for this reader, read once from the database."""
-    from forum import accounts, db, threads
+    from forum import accounts, db, site_settings, threads
 
     engine = db.create_engine(settings)
     db.bind_engine(engine)
@@ -41,6 +41,7 @@ async def capture_context(
         if viewer is None:
             raise SystemExit(f"user {user_id} has no valid session epoch")
         data = await threads.get_thread(viewer, thread_id)
+        site = await site_settings.load()
     finally:
         await db.stop(engine)
     # The same keys, in the same order, as forum.web.render.page.
@@ -48,7 +49,9 @@ async def capture_context(
         "viewer": viewer,
         "csrf_token": csrf_token,
         "notice": None,
+        "crisis_resources": None,
         "settings": settings,
+        "site": site,
         "errors": {},
         "values": {},
         **data,
