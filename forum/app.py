@@ -109,6 +109,34 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
+class RefuseNul:
+    """Refuses an address holding a NUL character (%00) with 400. No page or API route has
+    one, and PostgreSQL can neither store nor compare text containing it, so a slug or a
+    username with NUL in it would otherwise fail its query with a server error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"]
+            or b"\x00" in scope["query_string"]
+        ):
+            message = "Addresses can't contain a NUL character (%00)."
+            response: Response = (
+                JSONResponse(
+                    {"error": {"code": "bad_request", "message": message, "fields": {}}},
+                    status_code=400,
+                )
+                if scope["path"].startswith("/api/")
+                else PlainTextResponse(message, status_code=400)
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["path"].startswith("/api/"):
         response: Response = JSONResponse(
@@ -274,6 +302,7 @@ def create_app(
     middleware = [
         Middleware(SecurityHeaders, https=settings.https),
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(RefuseNul),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

@@ -660,7 +660,10 @@ async def mark_read(viewer: Viewer, ids: Sequence[int] | None = None) -> int:
         (Notification.user == viewer.id) & Notification.read_at.is_null()
     )
     if ids is not None:
-        wanted = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)][:500]
+        # Ids past the column's range name nothing (and would overflow the database's integer).
+        wanted = [
+            i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31
+        ][:500]
         if not wanted:
             return 0
         query = query.where(Notification.id.is_in(wanted))

@@ -37,6 +37,11 @@ _SLUG = re.compile(r"^[a-z0-9-]{1,48}$")
 _NAME = re.compile(r"^[a-z0-9_.-]{1,32}$")
 
 
+def is_slug(value: str) -> bool:
+    """Whether `value` could be a community's slug (so it is worth looking up)."""
+    return bool(_SLUG.fullmatch(value))
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
     """A search, as the parser understood it. Words are lowercased, not yet stemmed."""

@@ -17,7 +17,7 @@ from forum.permissions import Viewer, can_view_community
 from search import suggest
 from search.documents import SOURCES, community_by_slug
 from search.index import Results, SearchIndex, SearchRequest
-from search.query import KIND_ALIASES, ParsedQuery, parse
+from search.query import KIND_ALIASES, ParsedQuery, is_slug, parse
 from search.tables import SearchMiss
 
 log = logging.getLogger("kindred.search")
@@ -127,7 +127,8 @@ async def search(
 
     where = None
     if parsed.community:
-        where = await community_by_slug(parsed.community)
+        # Only a well-formed slug reaches the database (PostgreSQL refuses text with NUL in it).
+        where = await community_by_slug(parsed.community) if is_slug(parsed.community) else None
         if where is None or not can_view_community(viewer, where):
             # Unknown and private-to-others look the same: no results, no hint it exists.
             notes.append(f"There is no community called “{parsed.community}”.")

@@ -158,6 +158,20 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise Invalid({"body": "The request body is not valid JSON."}, "Malformed JSON.") from None
     if not isinstance(value, dict):
         raise Invalid({"body": "Send a JSON object ({...})."}, "Expected a JSON object.")
+    if b"\\u0000" in raw:
+        value = _without_nul(value)
+    return value
+
+
+def _without_nul(value: Any) -> Any:
+    """`value` with NUL taken out of every string. Text fields drop control characters anyway;
+    names and slugs must too, since PostgreSQL can't compare text that holds NUL."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
     return value
 
 

@@ -414,7 +414,9 @@ async def my_application(request: Request) -> Response:
     current = await clinicians.current_verification(viewer.id)
     return ok(
         {
-            "application": application_json(latest) if latest else None,
+            "application": {**application_json(latest), "applicant": viewer.username}
+            if latest
+            else None,
             "verified": current is not None,
             "credential": clinicians.credential_label(current) if current else None,
             "expires_at": iso(current["expires_at"]) if current else None,

@@ -89,6 +89,17 @@ async def read_form(request: Request) -> FormData:
         raise
     except Exception as error:  # malformed multipart or too many fields
         raise Forbidden("We couldn't read that form. Please go back and try again.") from error
+    if any("\x00" in key or "\x00" in str(item) for key, item in form.multi_items()):
+        # As for JSON bodies: PostgreSQL can't compare text holding NUL (a username, say).
+        form = FormData(
+            [
+                (
+                    key.replace("\x00", ""),
+                    item.replace("\x00", "") if isinstance(item, str) else item,
+                )
+                for key, item in form.multi_items()
+            ]
+        )
     if not csrf_matches(request.session.get("csrf"), str(form.get(CSRF_FIELD, ""))):
         raise Forbidden(
             "This form has expired or came from somewhere else. Please go back, reload the page "

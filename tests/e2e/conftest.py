@@ -162,6 +162,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         KINDRED_DATABASE_URL=database_url,
         KINDRED_SECRET_KEY="e2e-secret-key-not-for-production",
         KINDRED_BASE_URL=url,
+        # Every browser test registers and signs in from 127.0.0.1.
+        KINDRED_RATE_LIMITS="register_ip=1000/3600,sign_in_ip=1000/300",
     )
     server: subprocess.Popen[bytes] | None = None
     log_path = data_dir / "server.log"

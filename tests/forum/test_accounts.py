@@ -80,6 +80,22 @@ async def test_sign_in_with_a_wrong_password_says_so_without_revealing_which_par
     assert shows(unknown, "don't match")
 
 
+async def test_nul_in_a_form_or_an_address_is_a_4xx_not_a_server_error(client, member):
+    """PostgreSQL can't compare text holding NUL: forms drop it, addresses with it are refused."""
+    token = await csrf_from(client)
+    response = await client.post(
+        "/login",
+        data={
+            "username": member["username"] + "\x00",
+            "password": "wrong password!",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422 and shows(response, "don't match")
+    assert (await client.get(f"/u/{member['username']}%00")).status_code == 400
+    assert (await client.get("/search?q=oats%00")).status_code == 400
+
+
 async def test_sign_out_ends_the_session(client, member):
     await sign_in(client, member)
     response = await post_form(client, "/logout", {})

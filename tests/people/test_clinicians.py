@@ -292,6 +292,14 @@ async def test_the_clinician_api_routes(client, member, moderator):
     assert (await client.get(f"/api/v1/users/{member['username']}")).json()["clinician"] is None
 
 
+async def test_your_own_application_names_you_as_its_applicant(client, member):
+    """The API documents `applicant` as a string; it was null on GET (found by schemathesis)."""
+    await clinicians.apply(await viewer_of(member), APPLICATION)
+    headers = await api_token(client, member)
+    mine = (await client.get("/api/v1/me/clinician-application", headers=headers)).json()
+    assert mine["application"]["applicant"] == member["username"]
+
+
 async def test_bad_application_input_is_a_field_error(member):
     with pytest.raises(Invalid) as error:
         await clinicians.apply(

@@ -275,23 +275,26 @@ async def test_the_notifications_api(
     assert (await client.get("/api/v1/notifications")).status_code == 401
 
 
+async def test_marking_ids_beyond_any_notification_read_marks_nothing_rather_than_failing(
+    client, member
+):
+    from tests.conftest import api_token
+
+    headers = await api_token(client, member)
+    marked = await client.post(
+        "/api/v1/notifications/read", json={"ids": [2**70, -5, 0, 2**31]}, headers=headers
+    )
+    assert marked.status_code == 200
+    assert marked.json() == {"marked": 0, "unread": 0}
+
+
 async def test_the_thread_page_still_costs_no_more_queries_with_the_follow_buttons(
     app, client, member, other_member, community, thread_factory, reply_factory
 ):
     thread = await thread_factory(community=community, author=member)
     await reply_factory(thread=thread, author=other_member)
     await sign_in(client, member)
-    engine_class = type(app.state.engine)
-    original = engine_class.run_querystring
-    calls = 0
-
-    async def counting(self, querystring, in_pool: bool = False):
-        nonlocal calls
-        calls += 1
-        return await original(self, querystring, in_pool=in_pool)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", counting)
+    with counting_queries(app) as queries:
         page = await client.get(f"/t/{thread['id']}")
     assert "You're following this conversation." in page.text
-    assert calls <= 4
+    assert queries.count <= 4
