@@ -161,3 +161,27 @@ async def test_reporting_through_the_api(client, settings, sender, member, send)
         headers=headers,
     )
     assert wrong.status_code == 422
+
+
+async def test_a_burst_of_reports_sent_at_once_stops_at_the_hourly_limit(
+    settings, sender, member, send
+):
+    import asyncio
+
+    from forum.errors import RateLimited
+    from forum.tables import MessageReport
+
+    started = await send(sender, "message 0", to=[member])
+    ids = [started["id"]]
+    for number in range(1, messages.REPORTS_PER_HOUR + 5):
+        sent = await send(sender, f"message {number}", conversation=started["conversation"])
+        ids.append(sent["id"])
+    reporter = await viewer_of(member)
+    results = await asyncio.gather(
+        *(messages.report_message(settings, reporter, i, "spam") for i in ids),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, RateLimited)]
+    assert len(refused) == 5 and all(r.retry_after > 0 for r in refused)
+    assert [r for r in results if isinstance(r, Exception) and r not in refused] == []
+    assert await MessageReport.count() == messages.REPORTS_PER_HOUR
