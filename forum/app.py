@@ -255,13 +255,14 @@ def create_app(
     engine = db.create_engine(settings)
     search_index = create_index(settings.search_backend, settings.index_dir)
     site_settings = SiteSettingsCache(settings.data_dir)
+    sends_mail = search_writer if mail_sender is None else mail_sender
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db.bind_engine(engine)
         await db.start(engine, settings)
         await site_settings.reload()  # forum.site_settings: pages read them from memory
-        if search_writer:
+        if search_writer or sends_mail:  # a server, rather than a test's app
             site_settings.start_polling()
         fresh = await search_index.open()
         writer = Writer(search_index, rebuild_first=fresh)
@@ -270,7 +271,7 @@ def create_app(
             writer.start()
         mailer = Mailer(settings, app.state.signer)
         app.state.mailer = mailer
-        if search_writer if mail_sender is None else mail_sender:
+        if sends_mail:
             mailer.start()
         try:
             yield
@@ -333,5 +334,7 @@ def create_app(
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for uvicorn (`--factory`): settings from the environment."""
-    return create_app(Settings.from_env(), search_writer=True)
+    """Factory for uvicorn (`--factory`): settings from the environment. With
+    KINDRED_SEARCH_WRITER=separate the search writer runs in `kindred search-writer` instead."""
+    settings = Settings.from_env()
+    return create_app(settings, search_writer=settings.search_writer == "inline", mail_sender=True)

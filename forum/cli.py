@@ -1,5 +1,5 @@
-"""`kindred serve|init|demo|create-user|reindex|search-status`: running and looking after a
-Kindred site."""
+"""`kindred serve|init|demo|create-user|reindex|search-status|search-writer`: running and
+looking after a Kindred site."""
 
 from __future__ import annotations
 
@@ -192,6 +192,38 @@ async def search_status(settings: Settings) -> None:
         await db.stop(engine)
 
 
+async def run_search_writer(settings: Settings) -> None:
+    """Drain the search outbox into the index until SIGTERM or Ctrl+C: the search writer as a
+    process of its own, for KINDRED_SEARCH_WRITER=separate (app processes then run none)."""
+    import signal
+
+    from forum import db
+    from search import writer
+    from search.backends import create_index
+
+    engine = db.create_engine(settings)
+    db.bind_engine(engine)
+    await db.start(engine, settings)
+    index = create_index(settings.search_backend, settings.index_dir)
+    try:
+        fresh = await index.open()
+        # An app process may have created the (empty) index first: build it all the same.
+        if not fresh and not (await index.stats()).documents:
+            fresh = await writer.count_documents() > 0
+        background = writer.Writer(index, rebuild_first=fresh)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        background.start()
+        print(f"Kindred's search writer is running ({index.name}). Ctrl+C stops it.", flush=True)
+        await stopping.wait()
+        await background.stop()
+    finally:
+        await index.close()
+        await db.stop(engine)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
@@ -227,6 +259,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     user_parser.add_argument("--email", default="")
     commands.add_parser("reindex", help="rebuild the search index from the database")
     commands.add_parser("search-status", help="pending search changes, and the index's size")
+    commands.add_parser(
+        "search-writer",
+        help="run the search writer alone (for KINDRED_SEARCH_WRITER=separate)",
+    )
     args = parser.parse_args(argv)
 
     from forum.errors import KindredError
@@ -242,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(reindex(_settings()))
         elif args.command == "search-status":
             asyncio.run(search_status(_settings()))
+        elif args.command == "search-writer":
+            asyncio.run(run_search_writer(_settings()))
         elif args.command == "create-user":
             asyncio.run(
                 create_user(_settings(), args.name, args.role, _read_password(), args.email)

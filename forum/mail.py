@@ -10,8 +10,11 @@ delivers it and marks it sent. A failure puts the row back with a growing delay,
 MAX_ATTEMPTS. Delivery goes through SMTP when KINDRED_SMTP_HOST is set, and otherwise into
 .eml files in <data dir>/mail/, named by the row, so a retried row overwrites its own file.
 
-A row left "sending" by a process that died mid-send is retried after STALE_CLAIM: delivery is
-at least once in that one case, with the same Message-ID, which mail systems use to drop copies.
+Just before delivery the row becomes "delivering". A process that dies leaves its rows behind:
+"sending" ones never reached delivery and go back to the queue after STALE_CLAIM; "delivering"
+ones may have left (kill -9 between the SMTP server's "250 queued" and marking the row sent), so
+they become "interrupted" and are never sent again. A crash never makes a mail go twice; in
+the few milliseconds of one SMTP exchange it may make one go not at all (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -192,7 +195,16 @@ async def _finish(
 
 
 async def release_stale(now: datetime) -> int:
-    """Rows a dead process left "sending" go back to the queue."""
+    """Rows a dead process left "sending" go back to the queue; those it left "delivering" may
+    have been delivered, and are set aside rather than sent twice. Returns the rows re-queued."""
+    await db.raw(
+        'UPDATE "mail_outbox" SET "status" = {}, "last_error" = {} '
+        'WHERE "status" = {} AND "claimed_at" < {}',
+        "interrupted",
+        "The sender stopped during delivery; not sent again, so that it never arrives twice.",
+        "delivering",
+        now - STALE_CLAIM,
+    )
     rows = await db.raw(
         'UPDATE "mail_outbox" SET "status" = {} WHERE "status" = {} AND "claimed_at" < {} '
         'RETURNING "id"',
@@ -205,7 +217,10 @@ async def release_stale(now: datetime) -> int:
 
 async def pending_count() -> int:
     rows = await db.raw(
-        'SELECT COUNT(*) AS n FROM "mail_outbox" WHERE "status" IN ({}, {})', "pending", "sending"
+        'SELECT COUNT(*) AS n FROM "mail_outbox" WHERE "status" IN ({}, {}, {})',
+        "pending",
+        "sending",
+        "delivering",
     )
     return int(rows[0]["n"])
 
@@ -411,6 +426,7 @@ async def send_due(
                 await _finish(row["id"], worker, "skipped")
                 continue
             message = build_message(settings, signer, row, recipient, mail)
+            await _finish(row["id"], worker, "delivering")  # from here on it may have left
             await transport.deliver(message, f"{row['id']:08d}-{row['kind']}")
         except Exception as error:
             attempts = int(row["attempts"])
@@ -462,9 +478,14 @@ class Mailer:
                 if loop.time() - self._last_digest_check >= DIGEST_CHECK_SECONDS:
                     self._last_digest_check = loop.time()
                     await enqueue_digests()
-                await send_due(self.settings, self.signer, transport=self.transport)
+                sent = await send_due(self.settings, self.signer, transport=self.transport)
             except Exception:
                 log.exception("mailer: a round failed; will retry")
+                sent = 0
+            if sent:
+                # Maybe a backlog (a burst, a restart), shared with other workers' mailers:
+                # look again at once rather than after a pause.
+                continue
             try:
                 await asyncio.wait_for(self._event.wait(), timeout=self.poll_seconds)
                 # Woken by a notification that may not have committed yet: give it a moment.

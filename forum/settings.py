@@ -23,6 +23,14 @@ class RateLimit:
     window: int
 
 
+DEFAULT_RATE_LIMITS = {
+    "sign_in_ip": RateLimit(20, 300),
+    "sign_in_user": RateLimit(10, 300),
+    "register_ip": RateLimit(5, 3600),
+    "post_user": RateLimit(30, 600),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Kindred needs to know about where it runs."""
@@ -37,16 +45,12 @@ class Settings:
     password_cost: int = 2**15
     token_max_age: int = 30 * 24 * 3600
     max_body_bytes: int = 1024 * 1024
-    rate_limits: Mapping[str, RateLimit] = field(
-        default_factory=lambda: {
-            "sign_in_ip": RateLimit(20, 300),
-            "sign_in_user": RateLimit(10, 300),
-            "register_ip": RateLimit(5, 3600),
-            "post_user": RateLimit(30, 600),
-        }
-    )
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # "inline": every app process runs a search writer (they take turns); "separate": none
+    # does, and `kindred search-writer` runs it as its own process (docs/deploy.md).
+    search_writer: str = "inline"
     # Outgoing e-mail: through this SMTP server when a host is set, else written as .eml files
     # into <data dir>/mail/ (so it works on a laptop and in tests).
     smtp_host: str = ""
@@ -93,6 +97,11 @@ class Settings:
             raise ValueError(f"KINDRED_SEARCH must be 'whoosh' or 'postgres', not {search!r}")
         if search == "postgres" and database_url.startswith("sqlite:"):
             raise ValueError("KINDRED_SEARCH=postgres needs KINDRED_DATABASE_URL=postgresql://…")
+        search_writer = env.get("KINDRED_SEARCH_WRITER", "inline").strip().lower()
+        if search_writer not in ("inline", "separate"):
+            raise ValueError(
+                f"KINDRED_SEARCH_WRITER must be 'inline' or 'separate', not {search_writer!r}"
+            )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -100,6 +109,8 @@ class Settings:
             base_url=env.get("KINDRED_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
             debug=env.get("KINDRED_DEBUG", "").lower() in ("1", "true", "yes", "on"),
             search_backend=search,
+            search_writer=search_writer,
+            rate_limits=rate_limits_from(env.get("KINDRED_RATE_LIMITS", "")),
             smtp_host=env.get("KINDRED_SMTP_HOST", "").strip(),
             smtp_port=_port(env.get("KINDRED_SMTP_PORT", "")),
             smtp_user=env.get("KINDRED_SMTP_USER", ""),
@@ -108,6 +119,25 @@ class Settings:
             not in ("0", "false", "no", "off"),
             mail_from=env.get("KINDRED_MAIL_FROM", "").strip() or "Kindred <kindred@localhost>",
         )
+
+
+def rate_limits_from(value: str) -> dict[str, RateLimit]:
+    """The default limits with some replaced: "post_user=300/600,sign_in_ip=1000/60" (events per
+    seconds). For load tests and unusual sites; an unknown name or a bad figure fails start-up."""
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for part in filter(None, (piece.strip() for piece in value.split(","))):
+        name, _, figures = part.partition("=")
+        limit, _, window = figures.partition("/")
+        name = name.strip()
+        if name not in limits or not limit.strip().isdigit() or not window.strip().isdigit():
+            raise ValueError(
+                f"KINDRED_RATE_LIMITS: {part!r} is not NAME=EVENTS/SECONDS with NAME one of "
+                f"{', '.join(sorted(limits))}"
+            )
+        if int(limit) < 1 or int(window) < 1:
+            raise ValueError(f"KINDRED_RATE_LIMITS: {part!r} needs figures of at least 1")
+        limits[name] = RateLimit(int(limit), int(window))
+    return limits
 
 
 def _port(value: str) -> int:

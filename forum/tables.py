@@ -351,7 +351,8 @@ class MailOutbox(Table, tablename="mail_outbox"):
     notification = ForeignKey(Notification, null=True, on_delete=OnDelete.cascade)
     period_start = Timestamptz(null=True, default=None)
     period_end = Timestamptz(null=True, default=None)
-    status = Varchar(length=16, default="pending")  # pending, sending, sent, failed, skipped
+    # pending, sending, delivering, sent, failed, skipped, interrupted (forum/mail.py)
+    status = Varchar(length=16, default="pending")
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz()
     claimed_by = Varchar(length=64, null=True, default=None)

@@ -46,6 +46,10 @@ SCHEMA_VERSION = 1
 VERSION_FILE = "kindred-version"
 WRITER_LOCK = "kindred-writer.lock"
 OPEN_LOCK = "kindred-open.lock"
+# Present from creating an index until its first full build commits; the builder holds the
+# build lock meanwhile, so a build cut short by a crash is started again on the next open.
+UNBUILT_FILE = "kindred-unbuilt"
+BUILD_LOCK = "kindred-build.lock"
 TITLE_WEIGHT = 3
 EXCERPT_CHARS = 6000
 # Stems found in more documents than this are "common": their adjacent pairs get indexed.
@@ -177,6 +181,7 @@ class WhooshIndex:
         self._cache = PostingsCache()
         self._search_lock = threading.Lock()
         self._local_writer = asyncio.Lock()
+        self._build_fd: int | None = None
 
     # Opening, locking ---------------------------------------------------------------------
 
@@ -206,13 +211,36 @@ class WhooshIndex:
             current = version_path.read_text().strip() if version_path.exists() else ""
             if current == str(SCHEMA_VERSION) and index.exists_in(self.directory):
                 self._ix = index.open_dir(self.directory)
-                return False
+                # Never fully built (its builder was killed mid-way): build it, unless a live
+                # process is building it now.
+                return (self.directory / UNBUILT_FILE).exists() and self._claim_build()
             # New, or made by an older version of Kindred: start empty; the writer rebuilds.
             self._ix = index.create_in(self.directory, schema())
+            (self.directory / UNBUILT_FILE).touch()
             version_path.write_text(str(SCHEMA_VERSION))
+            self._claim_build()
             return True
 
+    def _claim_build(self) -> bool:
+        """Take the build lock, held until the rebuild commits or this process ends."""
+        if self._build_fd is not None:
+            return True
+        fd = os.open(self.directory / BUILD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._build_fd = fd
+        return True
+
+    def _release_build(self) -> None:
+        if self._build_fd is not None:
+            os.close(self._build_fd)  # closing the descriptor releases the flock
+            self._build_fd = None
+
     async def close(self) -> None:
+        self._release_build()
         with self._search_lock:
             if self._state is not None:
                 self._state.searcher.close()
@@ -308,6 +336,8 @@ class WhooshIndex:
         except BaseException:
             await asyncio.to_thread(writer.cancel)
             raise
+        (self.directory / UNBUILT_FILE).unlink(missing_ok=True)
+        self._release_build()
         return done
 
     def _bulk_writer(self, procs: int) -> Any:

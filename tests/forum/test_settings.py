@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from forum.settings import Settings
+from forum.settings import RateLimit, Settings
 
 
 def test_defaults_use_sqlite_in_the_data_dir_and_generate_a_private_secret(tmp_path):
@@ -44,11 +44,34 @@ def test_values_from_the_environment_win(tmp_path):
         {"KINDRED_DATABASE_URL": "mysql://x"},
         {"KINDRED_SEARCH": "elastic"},
         {"KINDRED_SEARCH": "postgres"},
+        {"KINDRED_SEARCH_WRITER": "elsewhere"},
+        {"KINDRED_RATE_LIMITS": "posts=1/60"},
+        {"KINDRED_RATE_LIMITS": "post_user=lots"},
+        {"KINDRED_RATE_LIMITS": "post_user=0/60"},
     ],
 )
 def test_impossible_settings_fail_fast_with_the_reason(tmp_path, environ):
     with pytest.raises(ValueError, match="KINDRED_"):
         Settings.from_env({"KINDRED_DATA_DIR": str(tmp_path), "KINDRED_SECRET_KEY": "k", **environ})
+
+
+def test_rate_limits_and_the_search_writer_can_be_set_from_the_environment(tmp_path):
+    settings = Settings.from_env(
+        {
+            "KINDRED_DATA_DIR": str(tmp_path),
+            "KINDRED_SECRET_KEY": "k",
+            "KINDRED_RATE_LIMITS": " post_user=300/60, sign_in_ip=1000/300 ",
+            "KINDRED_SEARCH_WRITER": "separate",
+        }
+    )
+    assert settings.rate_limits["post_user"] == RateLimit(300, 60)
+    assert settings.rate_limits["sign_in_ip"] == RateLimit(1000, 300)
+    assert settings.rate_limits["register_ip"] == RateLimit(5, 3600), "the others stay"
+    assert settings.search_writer == "separate"
+    default = Settings.from_env({"KINDRED_DATA_DIR": str(tmp_path), "KINDRED_SECRET_KEY": "k"})
+    assert default.search_writer == "inline" and default.rate_limits["post_user"] == RateLimit(
+        30, 600
+    )
 
 
 async def test_https_base_url_makes_cookies_secure_and_adds_hsts(settings):

@@ -210,6 +210,60 @@ async def test_a_failed_send_is_retried_later_and_given_up_after_the_limit(
     assert row["status"] == "failed" and row["attempts"] == mail.MAX_ATTEMPTS
 
 
+async def test_a_sender_killed_mid_delivery_never_makes_a_mail_go_twice(
+    app, settings, member, other_member, community, thread_factory, reply_factory
+):
+    await set_email(member, "immediate")
+    thread = await thread_factory(community=community, author=member)
+    for number in range(2):
+        await reply_factory(thread=thread, author=other_member, body=f"Reply {number}")
+    first, second = [
+        row["id"] for row in await MailOutbox.select(MailOutbox.id).order_by(MailOutbox.id)
+    ]
+    delivered: list[str] = []
+
+    class KilledMidDelivery:
+        async def deliver(self, message: EmailMessage, name: str) -> None:
+            delivered.append(name)  # the SMTP server took it; then the process died
+            raise asyncio.CancelledError
+
+    now = datetime.now(UTC)
+    with pytest.raises(asyncio.CancelledError):
+        await mail.send_due(settings, app.state.signer, transport=KilledMidDelivery(), now=now)
+    assert await mail._claim(second, "a process killed before delivery", now) is not None
+
+    class Recording:
+        async def deliver(self, message: EmailMessage, name: str) -> None:
+            delivered.append(name)
+
+    later = now + mail.STALE_CLAIM + timedelta(minutes=1)
+    assert await mail.send_due(settings, app.state.signer, transport=Recording(), now=later) == 1
+    assert delivered == [f"{first:08d}-notification", f"{second:08d}-notification"]
+    statuses = {row["id"]: row["status"] for row in await MailOutbox.select()}
+    assert statuses == {first: "interrupted", second: "sent"}
+
+
+async def test_a_backlog_of_mail_goes_out_batch_after_batch_without_waiting_to_poll(
+    app, settings, member, other_member, community, thread_factory, reply_factory
+):
+    await set_email(member, "immediate")
+    thread = await thread_factory(community=community, author=member)
+    backlog = mail.BATCH + 5
+    for number in range(backlog):
+        await reply_factory(thread=thread, author=other_member, body=f"Reply {number}")
+    mailer = mail.Mailer(settings, app.state.signer, poll_seconds=60.0)
+    mailer.start()
+    try:
+        for _ in range(100):
+            if not await mail.pending_count():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await mailer.stop()
+    assert await mail.pending_count() == 0
+    assert len(mails_in(settings)) == backlog
+
+
 async def test_mail_about_content_removed_before_sending_is_never_sent(
     app, settings, member, other_member, community, thread_factory, reply_factory
 ):
