@@ -90,8 +90,13 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 async def _truncate_postgres(url: str) -> None:
-    """Empty the tables the last test wrote to. TRUNCATE costs the same for an empty table as
-    for a full one (~6 ms each), so asking which have rows first saves most of it."""
+    """Empty the tables the last test wrote to, and restart every id at 1.
+
+    TRUNCATE costs ~20 ms a table whether it holds rows or not, which made it most of this
+    pass's time; DELETE of a test's few rows costs next to nothing. Replica mode switches
+    off triggers for this session only: the foreign keys (every written table is emptied)
+    and the audit log's append-only guard (moderation.audit), which is for the app, not for
+    resetting a test database."""
     import asyncpg
     from piccolo.apps.migrations.tables import Migration
 
@@ -102,14 +107,13 @@ async def _truncate_postgres(url: str) -> None:
             f"(SELECT '{name}' AS name FROM \"{name}\" LIMIT 1)" for name in names
         )
         written = [row["name"] for row in await connection.fetch(probe)]
-        if written:
-            tables = ", ".join(f'"{name}"' for name in written)
-            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        # Ids restart at 1 everywhere, even where an insert failed and left no row behind.
         resets = ", ".join(
             f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)" for name in names
         )
-        await connection.execute(f"SELECT {resets}")
+        deletes = "".join(f'DELETE FROM "{name}"; ' for name in written)
+        await connection.execute(
+            f"SET session_replication_role = replica; {deletes}SELECT {resets}"
+        )
     finally:
         await connection.close()
 
