@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,25 +146,36 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
             server.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
-    """`kindred serve` on a free port, with an admin and the public community "Celiac disease"."""
-    data_dir = tmp_path_factory.mktemp("e2e")
-    postgres_name = f"kindred_e2e_{os.getpid()}"
+@dataclass(frozen=True)
+class Served:
+    """A running `kindred serve`: where it answers and which database it uses."""
+
+    url: str
+    database_url: str
+
+
+@contextmanager
+def serving(
+    tmp_path_factory: pytest.TempPathFactory, name: str, rate_limits: str
+) -> Iterator[Served]:
+    """`kindred serve` on a free port over a database of its own (a fresh SQLite file, or a
+    PostgreSQL database, since the rest of the suite truncates the shared one), set up the way
+    an operator would: `kindred init`, then `kindred create-user ADMIN --role admin`."""
+    data_dir = tmp_path_factory.mktemp(name)
+    postgres_name = f"kindred_{name}_{os.getpid()}"
     if ENGINE == "postgres":
         database_url = _create_postgres_database(postgres_name)
     else:
         database_url = f"sqlite:///{data_dir / 'kindred.db'}"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINDRED_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KINDRED_")}
     env.update(
         KINDRED_DATA_DIR=str(data_dir),
         KINDRED_DATABASE_URL=database_url,
-        KINDRED_SECRET_KEY="e2e-secret-key-not-for-production",
+        KINDRED_SECRET_KEY=f"{name}-secret-key-not-for-production",
         KINDRED_BASE_URL=url,
-        # Every browser test registers and signs in from 127.0.0.1.
-        KINDRED_RATE_LIMITS="register_ip=1000/3600,sign_in_ip=1000/300",
+        KINDRED_RATE_LIMITS=rate_limits,
     )
     server: subprocess.Popen[bytes] | None = None
     log_path = data_dir / "server.log"
@@ -179,12 +191,28 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
                 start_new_session=True,
             )
         _wait_until_answering(url, server, log_path)
+        yield Served(url=url, database_url=database_url)
+    finally:
+        if server is not None:
+            _stop(server)
+        if ENGINE == "postgres":
+            _drop_postgres_database(postgres_name)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
+    """`kindred serve` on a free port, with an admin and the public community "Celiac disease"."""
+    # Every browser test registers and signs in from 127.0.0.1.
+    with serving(tmp_path_factory, "e2e", "register_ip=1000/3600,sign_in_ip=1000/300") as served:
         response = httpx.post(
-            f"{url}/api/v1/auth/token", json={"username": ADMIN, "password": PASSWORD}, timeout=10
+            f"{served.url}/api/v1/auth/token",
+            json={"username": ADMIN, "password": PASSWORD},
+            timeout=10,
         )
         assert response.status_code == 200, response.text
         site = LiveSite(
-            url=url, admin_headers={"Authorization": f"Bearer {response.json()['token']}"}
+            url=served.url,
+            admin_headers={"Authorization": f"Bearer {response.json()['token']}"},
         )
         site.api(
             "POST",
@@ -197,11 +225,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
             },
         )
         yield site
-    finally:
-        if server is not None:
-            _stop(server)
-        if ENGINE == "postgres":
-            _drop_postgres_database(postgres_name)
 
 
 @pytest.fixture(scope="module")

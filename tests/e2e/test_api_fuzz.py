@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,16 +43,8 @@ from schemathesis.core.failures import FailureGroup
 
 from forum import db
 from forum.settings import Settings
-from tests.conftest import ENGINE, PASSWORD
-from tests.e2e.conftest import (
-    KINDRED,
-    _create_postgres_database,
-    _drop_postgres_database,
-    _free_port,
-    _kindred,
-    _stop,
-    _wait_until_answering,
-)
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ADMIN, serving
 
 pytestmark = pytest.mark.postgres_only
 
@@ -61,7 +52,6 @@ EXAMPLES = int(os.environ.get("KINDRED_FUZZ_EXAMPLES", "5"))
 BUDGET_SECONDS = float(os.environ.get("KINDRED_FUZZ_SECONDS", "30"))
 MEMBER = "fuzz_member"
 FRIEND = "fuzz_friend"
-ADMIN = "fuzz_admin"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -176,36 +166,9 @@ def _establish(database_url: str, username: str) -> None:
 @pytest.fixture(scope="module")
 def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzSite]:
     """A seeded server of the fuzzer's own on this pass's engine, and the member's token."""
-    data_dir = tmp_path_factory.mktemp("fuzz")
-    postgres_name = f"kindred_fuzz_{os.getpid()}"
-    if ENGINE == "postgres":
-        database_url = _create_postgres_database(postgres_name)
-    else:
-        database_url = f"sqlite:///{data_dir / 'kindred.db'}"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINDRED_")}
-    env.update(
-        KINDRED_DATA_DIR=str(data_dir),
-        KINDRED_DATABASE_URL=database_url,
-        KINDRED_SECRET_KEY="fuzz-secret-key-not-for-production",
-        KINDRED_BASE_URL=url,
-        KINDRED_RATE_LIMITS="post_user=100000/60,register_ip=100000/60,sign_in_ip=100000/60",
-    )
-    server: subprocess.Popen[bytes] | None = None
-    log_path = data_dir / "server.log"
-    try:
-        _kindred(env, "init")
-        _kindred(env, "create-user", ADMIN, "--role", "admin", stdin=f"{PASSWORD}\n")
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [str(KINDRED), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_until_answering(url, server, log_path)
+    limits = "post_user=100000/60,register_ip=100000/60,sign_in_ip=100000/60"
+    with serving(tmp_path_factory, "fuzz", limits) as served:
+        url = served.url
         for name in (MEMBER, FRIEND):
             registered = httpx.post(
                 f"{url}/api/v1/auth/register",
@@ -213,7 +176,7 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzSite]:
                 timeout=10,
             )
             assert registered.status_code == 201, registered.text
-        _establish(database_url, MEMBER)
+        _establish(served.database_url, MEMBER)
         admin, member = _token(url, ADMIN), _token(url, MEMBER)
         _seed(url, admin, member)
         yield FuzzSite(
@@ -221,11 +184,6 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzSite]:
             member_headers=member,
             known={"id": 1, "slug": "celiac", "username": FRIEND},
         )
-    finally:
-        if server is not None:
-            _stop(server)
-        if ENGINE == "postgres":
-            _drop_postgres_database(postgres_name)
 
 
 def _send(case: Case, fuzz: FuzzSite, session: requests.Session, tally: Tally, way: str) -> None:
