@@ -125,7 +125,7 @@ async def get_version(viewer: Viewer, slug: Any, version: Any) -> dict[str, Any]
 async def state(viewer: Viewer, community: dict[str, Any]) -> dict[str, Any]:
     """What the community page needs about guidelines and onboarding, in one query: the
     current guidelines, whether this member must accept them, whether to show the orientation."""
-    rows = await db.raw(
+    rows = await db.read(
         'SELECT g."version", g."body_html", g."note", g."created_at", '
         'o."accepted_version", o."oriented_at" FROM "community" c '
         'LEFT JOIN "community_guidelines" g ON g."community" = c."id" AND g."version" = '

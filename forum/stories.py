@@ -813,7 +813,7 @@ async def recent_stories(
     if community_id is not None:
         where += ' AND s."community" = {}'
         args.append(community_id)
-    rows = await db.raw(
+    rows = await db.read(
         f"SELECT {_LIST_COLUMNS} {_LIST_JOINS} WHERE {where} "
         'ORDER BY s."published_at" DESC, s."id" DESC LIMIT {}',
         *args,

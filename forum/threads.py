@@ -557,10 +557,14 @@ async def list_threads(
     per_page: int = 20,
     kind: str | None = None,
     expert_answered: bool = False,
+    community: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
     """A community's threads, most recently active first, with reply counts; only those a
-    verified clinician answered when `expert_answered`."""
-    community = ensure_can_view_community(viewer, await find_community(slug))
+    verified clinician answered when `expert_answered`. A page that already holds the
+    community (from communities.get_community) passes it instead of reading it again."""
+    if community is None or community["slug"] != slug:
+        community = await find_community(slug)
+    community = ensure_can_view_community(viewer, community)
     where, args = _thread_filter(viewer, community["id"])
     where = 't."community" = {} AND ' + where
     args = [community["id"], *args]
@@ -570,8 +574,8 @@ async def list_threads(
     if expert_answered:
         where += ' AND t."expert_answered" = {}'
         args.append(True)
-    total = await db.raw(f'SELECT COUNT(*) AS n FROM "thread" t WHERE {where}', *args)
-    rows = await db.raw(
+    total = await db.read(f'SELECT COUNT(*) AS n FROM "thread" t WHERE {where}', *args)
+    rows = await db.read(
         'SELECT t."id", t."title", t."kind", t."status", t."reply_count", t."expert_answered", '
         't."created_at", t."last_activity_at", t."anonymous", '
         f"{_STARTER_COLUMNS} "

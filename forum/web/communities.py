@@ -35,6 +35,7 @@ async def community_page(request: Request) -> Response:
         page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
         kind=kind,
         expert_answered=expert,
+        community=community,
     )
     return await page(
         request,

@@ -192,3 +192,19 @@ async def test_the_home_page_pages_through_many_communities(client, admin):
     assert "Condition 29" in first.text and "Condition 30" not in first.text
     second = await client.get("/?page=2")
     assert "Condition 34" in second.text and "Page 2 of 2" in second.text
+
+
+async def test_the_fast_community_read_matches_piccolos_row(community, private_community):
+    """find_community reads through db.read (no Piccolo query objects); the row, its keys,
+    values and types, must be what Community.select() gives."""
+    from forum.communities import find_community
+    from forum.tables import Community
+
+    for slug in (community["slug"], private_community["slug"]):
+        piccolo = await Community.select().where(Community.slug == slug).first()
+        fast = await find_community(slug.upper())
+        assert fast == piccolo
+        assert {key: type(value) for key, value in fast.items()} == {
+            key: type(value) for key, value in piccolo.items()
+        }
+    assert await find_community("no-such-place") is None
