@@ -43,8 +43,8 @@ async def list_communities(
     where, args = _visible_clause(viewer)
     where += ' AND c."archived" = {}'
     args.append(False)
-    total_rows = await db.raw(f'SELECT COUNT(*) AS n FROM "community" c WHERE {where}', *args)
-    rows = await db.raw(
+    total_rows = await db.read(f'SELECT COUNT(*) AS n FROM "community" c WHERE {where}', *args)
+    rows = await db.read(
         'SELECT c."id", c."slug", c."name", c."description", c."description_html", c."visibility", '
         '(SELECT COUNT(*) FROM "membership" m WHERE m."community" = c."id") AS "member_count", '
         '(SELECT COUNT(*) FROM "thread" t WHERE t."community" = c."id" AND t."status" = \'published\') '

@@ -794,8 +794,8 @@ async def list_stories(
             raise NotFound("We couldn't find that community.")
         where += ' AND s."community" = {}'
         args.append(found["id"])
-    total = await db.raw(f"SELECT COUNT(*) AS n {_LIST_JOINS} WHERE {where}", *args)
-    rows = await db.raw(
+    total = await db.read(f"SELECT COUNT(*) AS n {_LIST_JOINS} WHERE {where}", *args)
+    rows = await db.read(
         f"SELECT {_LIST_COLUMNS} {_LIST_JOINS} WHERE {where} "
         'ORDER BY s."published_at" DESC, s."id" DESC LIMIT {} OFFSET {}',
         *args,

@@ -594,7 +594,7 @@ async def recent_threads(viewer: Viewer, limit: int = 8) -> list[dict[str, Any]]
     from forum.communities import _visible_clause
 
     where, args = _visible_clause(viewer)
-    return await db.raw(
+    return await db.read(
         'SELECT t."id", t."title", t."kind", t."reply_count", t."expert_answered", t."last_activity_at", '
         'c."slug" AS "community_slug", c."name" AS "community_name" '
         'FROM "thread" t JOIN "community" c ON c."id" = t."community" '
