@@ -27,18 +27,6 @@ async def hit(key: str, rule: RateLimit, *, message: str | None = None) -> None:
         raise RateLimited(retry_after=window_start + rule.window - now, message=message)
 
 
-async def remaining(key: str, rule: RateLimit) -> int:
-    """How many events are left in the current window (for failures-only limits)."""
-    now = int(time.time())
-    rows = await db.raw(
-        'SELECT "count" FROM "rate_limit_hit" WHERE "key" = {} AND "window_start" = {}',
-        key[:200],
-        now - now % rule.window,
-    )
-    used = rows[0]["count"] if rows else 0
-    return max(0, rule.limit - used)
-
-
 async def release(key: str, rule: RateLimit) -> None:
     """Give back one event counted in the current window (an attempt that turned out fine)."""
     now = int(time.time())
