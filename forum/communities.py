@@ -60,29 +60,29 @@ async def list_communities(
     return Page(rows, page, per_page, total_rows[0]["n"])
 
 
-# A community's row, as Community.select() gives it, on db.read's fast path: every page of a
-# community starts with it.
-_COMMUNITY_BY_SLUG = 'SELECT c.* FROM "community" c WHERE c."slug" = {}'
-_MEMBER_COUNT = (
-    '(SELECT COUNT(*) FROM "membership" m WHERE m."community" = c."id") AS "member_count"'
+# A community's row, as Community.select() gives it, on db.read's fast path (every page of a
+# community starts with it); the page itself also shows the member count.
+_COMMUNITY = 'SELECT c.* FROM "community" c WHERE c."slug" = {}'
+_COMMUNITY_WITH_COUNT = (
+    'SELECT c.*, (SELECT COUNT(*) FROM "membership" m WHERE m."community" = c."id") '
+    'AS "member_count" FROM "community" c WHERE c."slug" = {}'
 )
 
 
-async def find_community(slug: Any) -> dict[str, Any] | None:
+async def _community_row(sql: str, slug: Any) -> dict[str, Any] | None:
     if not isinstance(slug, str) or len(slug) > 48:
         return None
-    rows = await db.read(_COMMUNITY_BY_SLUG, slug.lower())
+    rows = await db.read(sql, slug.lower())
     return rows[0] if rows else None
+
+
+async def find_community(slug: Any) -> dict[str, Any] | None:
+    return await _community_row(_COMMUNITY, slug)
 
 
 async def get_community(viewer: Viewer, slug: Any) -> dict[str, Any]:
     """A community the viewer may see, with its member count (one query); NotFound otherwise."""
-    rows = (
-        await db.read(_COMMUNITY_BY_SLUG.replace("c.*", f"c.*, {_MEMBER_COUNT}"), slug.lower())
-        if isinstance(slug, str) and len(slug) <= 48
-        else []
-    )
-    community = ensure_can_view_community(viewer, rows[0] if rows else None)
+    community = ensure_can_view_community(viewer, await _community_row(_COMMUNITY_WITH_COUNT, slug))
     return {
         **community,
         "is_member": community["id"] in viewer.member_of,
