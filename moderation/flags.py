@@ -40,6 +40,12 @@ async def flag_post(
     return await _flag(viewer, await targets.load_post(post_id), reason, note, rules)
 
 
+async def ensure_can_flag_post(viewer: Viewer, post_id: Any) -> None:
+    """Raise why the viewer may not flag this post, if they may not (for the flag page, so it
+    says so before anyone writes a note rather than after)."""
+    _ensure_can_flag(viewer, await targets.load_post(post_id))
+
+
 async def flag_thread(
     viewer: Viewer, thread_id: Any, reason: Any, note: Any = "", rules: RuleSet | None = None
 ) -> dict[str, Any]:

@@ -222,6 +222,12 @@ async def flag(request: Request) -> Response:
     post = await threads.get_post(viewer, post_id)
     context = {"post": post, "excerpt": excerpt(post["body"] or "", 300)}
     if request.method == "GET":
+        try:
+            await flags.ensure_can_flag_post(viewer, post_id)
+        except KindredError as error:
+            if error.status in (401, 404):
+                raise
+            return redirect(f"/t/{post['thread']}#post-{post_id}", error.message, request)
         return await page(request, "moderation/flag.html", context)
     form = await read_form(request)
     try:

@@ -186,6 +186,17 @@ async def test_visitors_are_asked_to_sign_in_before_flagging(
     assert response.headers["location"].startswith("/login?next=/p/")
 
 
+async def test_the_flag_page_says_at_once_that_your_own_post_cant_be_flagged(
+    client, member, community, thread_factory
+):
+    thread = await thread_factory(community=community, author=member)
+    await sign_in(client, member)
+    response = await client.get(f"/p/{thread['post_id']}/flag")
+    assert response.status_code == 303
+    after = await client.get(response.headers["location"])
+    assert shows(after, "You can't flag your own post")
+
+
 async def test_no_flag_link_on_your_own_post(client, member, community, thread_factory):
     thread = await thread_factory(community=community, author=member)
     await sign_in(client, member)
