@@ -77,8 +77,21 @@ class Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+class Undefined(jinja2.Undefined):
+    """Jinja's Undefined, which escaping turns into "" without a caught AttributeError.
+
+    markupsafe asks every value for `__html__`; Jinja's Undefined answers that by raising,
+    which cost a thread page 234 exceptions when `{{ "x" if c }}` had no else."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return ""
+
+
 def create_templates() -> Jinja2Templates:
     env = Environment(
+        undefined=Undefined,
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         # Templates are read once per process: checking every include's file for changes
