@@ -22,6 +22,7 @@ from forum import db
 from forum.auth import Signer
 from forum.errors import KindredError, NotFound, TooLarge
 from forum.mail import Mailer
+from forum.page_cache import PAGES
 from forum.settings import Settings
 from forum.site_settings import SiteSettingsCache
 from search.backends import create_index
@@ -284,6 +285,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db.bind_engine(engine)
+        PAGES.clear()  # kept pages belong to the database this app last served
         await db.start(engine, settings)
         await site_settings.reload()  # forum.site_settings: pages read them from memory
         if search_writer or sends_mail:  # a server, rather than a test's app

@@ -96,11 +96,16 @@ async def unreact(settings: Settings, viewer: Viewer, post_id: Any, kind: Any) -
 
 async def for_posts(viewer: Viewer, post_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Counts, who reacted and the viewer's own reactions for these posts, in one query."""
-    result: dict[int, dict[str, Any]] = {post_id: _empty() for post_id in post_ids}
+    return summarize(viewer, post_ids, await rows_for_posts(post_ids))
+
+
+async def rows_for_posts(post_ids: list[int]) -> list[dict[str, Any]]:
+    """Every reaction to these posts with who gave it, the same for every reader: a thread
+    page keeps them with its posts (forum.page_cache)."""
     if not post_ids:
-        return result
+        return []
     marks = ", ".join("{}" for _ in post_ids)
-    rows = await db.read(
+    return await db.read(
         # Someone with a name for this community is listed by it, unlinked (forum.aliases).
         'SELECT r."post", r."kind", r."user", '
         'CASE WHEN cn."display_name" IS NULL THEN u."username" END AS "username", '
@@ -111,6 +116,13 @@ async def for_posts(viewer: Viewer, post_ids: list[int]) -> dict[int, dict[str, 
         f'WHERE r."post" IN ({marks}) ORDER BY r."id"',
         *post_ids,
     )
+
+
+def summarize(
+    viewer: Viewer, post_ids: list[int], rows: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """rows_for_posts' rows as each post's counts, who reacted and the viewer's own."""
+    result: dict[int, dict[str, Any]] = {post_id: _empty() for post_id in post_ids}
     for row in rows:
         entry = result.get(row["post"])
         if entry is None or row["kind"] not in entry["counts"]:

@@ -91,6 +91,9 @@ class Thread(Table, tablename="thread"):
     specialty = Varchar(length=40, null=True, default=None)
     # Its opening post is anonymous (forum.anonymity): lists never name who started it.
     anonymous = Boolean(default=False)
+    # Bumped by database triggers whenever its posts or their reactions change, so a process
+    # may keep a page's posts in memory until it moves (forum.threads, migration page_cache).
+    page_version = Integer(default=0)
 
 
 class Post(Table, tablename="post"):

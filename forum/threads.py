@@ -29,8 +29,10 @@ from forum import (
 )
 from forum.communities import find_community
 from forum.errors import Forbidden, KindredError, NotFound
+from forum.page_cache import PAGES
 from forum.pagination import Page
 from forum.permissions import (
+    VISITOR,
     Viewer,
     can_view_content,
     ensure_can_delete_post,
@@ -152,14 +154,36 @@ _THREAD_WITH_COMMUNITY = (
 )
 
 
+# A thread page's thread and community, with what about them is the viewer's own (follow
+# state, how they wrote here, whether they have posts waiting for review here) and the version
+# of who people are (forum.page_cache). Arguments: viewer, thread, viewer, thread, viewer,
+# thread, viewer, thread.
+_THREAD_PAGE = (
+    f"SELECT {_aliased(Thread, 't')}, {_aliased(Community, 'c', 'community.')}, "
+    f"{follows.STATE_COLUMN}, {_MY_IDENTITY}, "
+    'CASE WHEN EXISTS (SELECT 1 FROM "post" h WHERE h."thread" = {} AND h."author" = {} '
+    f'AND h."status" = \'{HELD}\') THEN 1 ELSE 0 END AS "my_held", '
+    '(SELECT v."version" FROM "cache_version" v WHERE v."name" = \'people\') '
+    'AS "people_version" '
+    'FROM "thread" t JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}'
+)
+# Columns of _THREAD_PAGE that are about the viewer or the cache, not the thread.
+_PAGE_EXTRAS = ("follow_state", "my_identity", "my_held", "people_version")
+
+
+def _valid_thread_id(thread_id: Any) -> bool:
+    return isinstance(thread_id, int) and 1 <= thread_id <= 2**31
+
+
 async def _load_thread(thread_id: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """A thread and its community in one query."""
-    if not isinstance(thread_id, int) or thread_id < 1 or thread_id > 2**31:
+    if not _valid_thread_id(thread_id):
         return None, None
     rows = await db.read(_THREAD_WITH_COMMUNITY, thread_id)
-    if not rows:
-        return None, None
-    row = rows[0]
+    return _split_thread_row(rows[0]) if rows else (None, None)
+
+
+def _split_thread_row(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     community = {
         key.removeprefix("community."): value
         for key, value in row.items()
@@ -618,7 +642,9 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
         shown["experience"] = None
     else:
         shown["placeholder"] = None
-        shown["experience"] = experience.from_post_row(post)
+        shown["experience"] = (
+            post["experience"] if "experience" in post else (experience.from_post_row(post))
+        )
     shown["can_edit"] = (
         visible
         and viewer.signed_in
@@ -657,17 +683,100 @@ async def get_thread(
     viewer: Viewer, thread_id: Any, *, page: int = 1, per_page: int = 50
 ) -> dict[str, Any]:
     """A thread page: the thread, its community and one page of posts (with the authors'
-    experience tags and credentials joined in), then the page's reactions: four queries."""
-    thread, community = await _load_thread(thread_id)
+    experience tags and credentials joined in) and their reactions.
+
+    One query for the thread; the posts and reactions come from this process's memory while
+    the thread's page_version and the people version say they have not moved, else two more
+    queries (forum.page_cache). Each post is then presented for this viewer."""
+    viewer_id = viewer.id or 0
+    found = (
+        await db.read(
+            _THREAD_PAGE,
+            *(viewer_id, "thread", thread_id),  # follow state
+            *(thread_id, viewer_id),  # my identity
+            *(thread_id, viewer_id),  # my held posts
+            thread_id,
+        )
+        if _valid_thread_id(thread_id)
+        else []
+    )
+    thread, community = _split_thread_row(found[0]) if found else (None, None)
     ensure_can_view_thread(viewer, thread, community)
     assert thread is not None and community is not None
+    mine = {name: thread.pop(name) for name in _PAGE_EXTRAS}
     # Held posts are shown only to their author and moderators; the rest keep their place.
     if moderates(viewer, community["id"]):
-        where, args = "1 = 1", []
-    elif viewer.signed_in:
-        where, args = '(p."status" <> {} OR p."author" = {})', [HELD, viewer.id]
+        audience, where, args = "moderators", "1 = 1", []
+    elif viewer.signed_in and mine["my_held"]:
+        audience, where, args = (
+            viewer.id,
+            '(p."status" <> {} OR p."author" = {})',
+            [HELD, viewer.id],
+        )
     else:
-        where, args = 'p."status" <> {}', [HELD]
+        audience, where, args = "everyone", 'p."status" <> {}', [HELD]
+    key = (
+        *(thread["id"], thread["created_at"], thread["page_version"], mine["people_version"]),
+        *(thread["kind"], thread["accepted_post"], audience, page, per_page),
+    )
+    cached = PAGES.get(key) if mine["people_version"] is not None else None
+    if cached is None:
+        cached = await _page_rows(thread, community, where, args, page, per_page)
+        if mine["people_version"] is not None:
+            PAGES.put(key, cached)
+    posts = [_present_post(viewer, row, community["id"]) for row in cached.rows]
+    can_reply = _can_reply(viewer, thread, community)
+    summaries = cached.summaries
+    own = cached.reacted_by.get(viewer.id) if viewer.signed_in else None
+    if own:  # the few posts this reader reacted to, with their own reactions marked
+        theirs = [row for row in cached.reaction_rows if row["post"] in own]
+        summaries = {**summaries, **reactions.summarize(viewer, list(own), theirs)}
+    for post in posts:
+        post["reactions"] = None if post["placeholder"] else summaries.get(post["id"])
+        post["accepted"] = post["id"] == thread["accepted_post"] and post["status"] == PUBLISHED
+        post["pinned"] = (
+            thread["kind"] == "ask_clinician"
+            and not post["is_opening"]
+            and bool(post["author_credential"])
+            and post["status"] == PUBLISHED
+        )
+        post["can_react"] = (
+            can_reply and post["status"] == PUBLISHED and post["author"] != viewer.id
+        )
+    return {
+        "thread": thread,
+        "community": community,
+        "posts": Page(posts, page, per_page, cached.total),
+        "can_reply": can_reply,
+        "can_accept": answers.can_accept(viewer, thread, community["id"]),
+        "follow_state": mine["follow_state"],
+        # How the viewer already wrote here: None (not yet), "" (under their name) or their
+        # pseudonym, which their replies keep (forum.anonymity).
+        "my_identity": mine["my_identity"],
+    }
+
+
+@dataclass(frozen=True)
+class _PageRows:
+    """One page of posts as every reader in one audience gets them: what forum.page_cache
+    keeps. Shared between requests, so never changed after it is built."""
+
+    rows: list[dict[str, Any]]  # with each author's experience tag presented
+    total: int
+    reaction_rows: list[dict[str, Any]]
+    summaries: dict[int, dict[str, Any]]  # each post's reactions, as a non-reactor sees them
+    reacted_by: dict[int, set[int]]  # who reacted to which of these posts
+
+
+async def _page_rows(
+    thread: dict[str, Any],
+    community: dict[str, Any],
+    where: str,
+    args: list[Any],
+    page: int,
+    per_page: int,
+) -> _PageRows:
+    """One page of posts for an audience, their total, and the reactions to them."""
     order, order_args = 'p."created_at", p."id"', []
     if thread["kind"] == "ask_clinician":
         # The question, its accepted answer, verified clinicians' answers, then the rest.
@@ -678,18 +787,11 @@ async def get_thread(
         order_args = [thread["accepted_post"] or 0, PUBLISHED, PUBLISHED]
     rows = await db.read(
         f'SELECT {_POST_COLUMNS}, (SELECT COUNT(*) FROM "post" p WHERE p."thread" = {{}} AND {where}) '
-        # The viewer's follow button state, folded in rather than a query of its own.
-        f'AS "total", {follows.STATE_COLUMN}, {_MY_IDENTITY} '
-        'FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
+        'AS "total" FROM "post" p LEFT JOIN "kindred_user" u ON u."id" = p."author" '
         f"{_TAG_JOIN} "
         f'WHERE p."thread" = {{}} AND {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}',
         thread["id"],
         *args,
-        viewer.id or 0,
-        "thread",
-        thread["id"],
-        thread["id"],
-        viewer.id or 0,
         community["id"],
         False,
         False,
@@ -709,34 +811,20 @@ async def get_thread(
                 *args,
             )
         )[0]["n"]
-    posts = [_present_post(viewer, row, community["id"]) for row in rows]
-    can_reply = _can_reply(viewer, thread, community)
-    # Reactions of the whole page in one query (forum.reactions).
-    shown = [post["id"] for post in posts if not post["placeholder"]]
-    summaries = await reactions.for_posts(viewer, shown) if shown else {}
-    for post in posts:
-        post["reactions"] = summaries.get(post["id"])
-        post["accepted"] = post["id"] == thread["accepted_post"] and post["status"] == PUBLISHED
-        post["pinned"] = (
-            thread["kind"] == "ask_clinician"
-            and not post["is_opening"]
-            and bool(post["author_credential"])
-            and post["status"] == PUBLISHED
-        )
-        post["can_react"] = (
-            can_reply and post["status"] == PUBLISHED and post["author"] != viewer.id
-        )
-    return {
-        "thread": thread,
-        "community": community,
-        "posts": Page(posts, page, per_page, total),
-        "can_reply": can_reply,
-        "can_accept": answers.can_accept(viewer, thread, community["id"]),
-        "follow_state": rows[0]["follow_state"] if rows else None,
-        # How the viewer already wrote here: None (not yet), "" (under their name) or their
-        # pseudonym, which their replies keep (forum.anonymity).
-        "my_identity": rows[0]["my_identity"] if rows else None,
-    }
+    for row in rows:
+        row["experience"] = experience.from_post_row(row)
+    ids = [row["id"] for row in rows]
+    reaction_rows = await reactions.rows_for_posts(ids)
+    reacted_by: dict[int, set[int]] = {}
+    for reaction in reaction_rows:
+        reacted_by.setdefault(reaction["user"], set()).add(reaction["post"])
+    return _PageRows(
+        rows=rows,
+        total=total,
+        reaction_rows=reaction_rows,
+        summaries=reactions.summarize(VISITOR, ids, reaction_rows),
+        reacted_by=reacted_by,
+    )
 
 
 def _can_reply(viewer: Viewer, thread: dict[str, Any], community: dict[str, Any]) -> bool:

@@ -1,0 +1,201 @@
+"""A thread page's posts and reactions are kept in memory (forum.page_cache) and never shown
+stale: every change a page shows moves a version in the same transaction, whoever makes it.
+
+Each test reads the page first, so the next read would be served from memory if nothing had
+moved, then changes one thing and reads again."""
+
+from typing import Any
+
+import pytest
+
+from forum import (
+    accounts,
+    aliases,
+    answers,
+    communities,
+    db,
+    experience,
+    profiles,
+    reactions,
+    threads,
+)
+from forum.page_cache import PAGES
+from tests.conftest import counting_queries, shows, sign_in, viewer_of
+
+PHONE = "Call me on 07700 900123 if you want to talk."
+
+
+@pytest.fixture
+async def reader(make_client, other_member) -> Any:
+    """Another member reading the thread in their own browser."""
+    client = make_client()
+    await sign_in(client, other_member)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def conversation(thread_factory, reply_factory, member, other_member, community):
+    thread = await thread_factory(community=community, author=member, body="Opening words")
+    reply = await reply_factory(thread=thread, author=other_member, body="First reply")
+    return {"thread": thread, "reply": reply, "path": f"/t/{thread['id']}"}
+
+
+async def page(client, conversation) -> Any:
+    response = await client.get(conversation["path"])
+    assert response.status_code == 200
+    return response
+
+
+async def test_a_second_read_of_an_unchanged_page_asks_only_for_reader_and_thread(
+    app, reader, conversation
+):
+    await page(reader, conversation)
+    with counting_queries(app) as queries:
+        response = await page(reader, conversation)
+    assert shows(response, "First reply")
+    assert queries.count == 2  # who is reading, and the thread with its versions
+    assert len(PAGES) >= 1
+
+
+async def test_a_new_reply_shows_at_once(reader, conversation, reply_factory, member):
+    await page(reader, conversation)
+    await reply_factory(thread=conversation["thread"], author=member, body="A later reply")
+    assert shows(await page(reader, conversation), "A later reply")
+
+
+async def test_an_edit_shows_at_once(reader, conversation, other_member, settings):
+    await page(reader, conversation)
+    await threads.edit_post(
+        await viewer_of(other_member),
+        conversation["reply"]["id"],
+        "Edited words",
+        settings=settings,
+    )
+    response = await page(reader, conversation)
+    assert shows(response, "Edited words") and not shows(response, "First reply")
+
+
+async def test_a_deleted_post_becomes_its_placeholder_at_once(reader, conversation, other_member):
+    await page(reader, conversation)
+    await threads.delete_post(await viewer_of(other_member), conversation["reply"]["id"])
+    response = await page(reader, conversation)
+    assert not shows(response, "First reply")
+    assert shows(response, threads.PLACEHOLDERS["deleted"])
+
+
+async def test_a_change_made_straight_in_the_database_shows_at_once(reader, conversation):
+    """Triggers, not the app's own writes, move the version: scripts and moderators' tools
+    that write SQL are covered too."""
+    await page(reader, conversation)
+    await db.raw(
+        'UPDATE "post" SET "status" = {} WHERE "id" = {}', "removed", conversation["reply"]["id"]
+    )
+    response = await page(reader, conversation)
+    assert not shows(response, "First reply")
+    assert shows(response, threads.PLACEHOLDERS["removed"])
+
+
+async def test_reactions_given_and_taken_back_show_at_once(reader, conversation, member, settings):
+    reply_id = conversation["reply"]["id"]
+    await page(reader, conversation)
+    viewer = await viewer_of(member)
+    await reactions.react(settings, viewer, reply_id, "helpful")
+    assert "Helpful: 1" in (await page(reader, conversation)).text  # the reply is theirs
+    await reactions.unreact(settings, viewer, reply_id, "helpful")
+    assert "Helpful: 1" not in (await page(reader, conversation)).text
+
+
+async def test_a_held_post_is_its_authors_alone_though_the_page_is_kept(
+    client, reader, conversation, member, moderator, settings, make_client
+):
+    await page(reader, conversation)
+    await threads.post_reply(
+        settings, await viewer_of(member), conversation["thread"]["id"], PHONE, confirm_phi=True
+    )
+    await sign_in(client, member)
+    assert shows(await page(client, conversation), PHONE)
+    assert not shows(await page(reader, conversation), PHONE)
+    async with make_client() as moderating:
+        await sign_in(moderating, moderator)
+        assert shows(await page(moderating, conversation), PHONE)
+    assert not shows(await page(reader, conversation), PHONE)
+
+
+async def test_a_new_display_name_shows_on_old_posts_at_once(reader, conversation, member):
+    await page(reader, conversation)
+    await accounts.update_profile(await viewer_of(member), display_name="Maria Lopez")
+    assert shows(await page(reader, conversation), "Maria Lopez")
+
+
+async def test_a_new_role_shows_on_old_posts_at_once(reader, conversation, member, admin):
+    await page(reader, conversation)
+    assert '<span class="tag">Moderator</span>' not in (await page(reader, conversation)).text
+    await accounts.set_role(await viewer_of(admin), member["username"], "moderator")
+    assert '<span class="tag">Moderator</span>' in (await page(reader, conversation)).text
+
+
+async def test_an_experience_tag_shows_and_hides_at_once(reader, conversation, member, community):
+    await page(reader, conversation)
+    viewer = await viewer_of(member)
+    tag, _ = await experience.declare(viewer, community["slug"], "parent")
+    assert 'class="tag experience' in (await page(reader, conversation)).text
+    await experience.set_hidden(viewer, tag["id"], True)
+    assert 'class="tag experience' not in (await page(reader, conversation)).text
+
+
+async def test_a_name_for_the_community_replaces_the_account_name_at_once(
+    reader, conversation, member, community
+):
+    await page(reader, conversation)
+    await aliases.set_name(await viewer_of(member), community["slug"], "Quiet Fern")
+    response = await page(reader, conversation)
+    assert shows(response, "Quiet Fern")
+    assert f'href="/u/{member["username"]}"' not in response.text
+
+
+async def test_a_deleted_account_is_a_former_member_at_once(reader, conversation, member, settings):
+    await page(reader, conversation)
+    await profiles.delete_account(settings, await viewer_of(member), member["password"])
+    response = await page(reader, conversation)
+    assert f'href="/u/{member["username"]}"' not in response.text
+
+
+async def test_an_accepted_answer_moves_up_at_once(
+    client, thread_factory, reply_factory, member, other_member, clinician, community
+):
+    question = await thread_factory(
+        community=community, author=member, body="Which test first?", kind="ask_clinician"
+    )
+    early = await reply_factory(thread=question, author=other_member, body="Early reply")
+    late = await reply_factory(thread=question, author=other_member, body="Late reply")
+    path = f"/t/{question['id']}"
+    await sign_in(client, member)
+    before = (await client.get(path)).text
+    assert before.index("Early reply") < before.index("Late reply")
+    await answers.accept_answer(await viewer_of(member), question["id"], late["id"])
+    after = (await client.get(path)).text
+    assert after.index("Late reply") < after.index("Early reply")
+    assert early["id"] != late["id"]
+
+
+async def test_the_api_reads_the_same_kept_page(client, conversation, member, reply_factory):
+    path = f"/api/v1/threads/{conversation['thread']['id']}"
+    first = (await client.get(path)).json()
+    await reply_factory(thread=conversation["thread"], author=member, body="Seen by the API")
+    second = (await client.get(path)).json()
+    assert len(second["posts"]) == len(first["posts"]) + 1
+
+
+async def test_one_readers_own_reactions_are_not_shown_as_anothers(
+    client, conversation, member, outsider, community, settings, make_client
+):
+    await communities.join(await viewer_of(outsider), community["slug"])
+    await reactions.react(settings, await viewer_of(member), conversation["reply"]["id"], "support")
+    await sign_in(client, member)
+    assert 'class="reaction mine" aria-pressed="true"' in (await page(client, conversation)).text
+    async with make_client() as other:
+        await sign_in(other, outsider)
+        response = await page(other, conversation)
+    assert "Send a hug 1" in response.text
+    assert 'aria-pressed="true"' not in response.text
