@@ -10,6 +10,10 @@ answer 200 with the same HTML, then loads each in turn (ceiling, app, ceiling, a
 it records the CPU time the server (and PostgreSQL's backends) spent per request, and how much
 CPU other processes took meanwhile, so a busy machine shows up as such.
 
+Then, for each of --open-rates, it sends requests at that fixed rate (bench/openloop.py) and
+reports latency from when each request was due: what readers see below saturation, where wrk's
+32 busy connections only show queueing (latency = 32 / throughput).
+
 Goals: the app reaches 0.6x the ceiling's requests per second on SQLite and 0.8x on PostgreSQL,
 with p99 latency under 100 ms.
 
@@ -42,6 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import openloop
 import stacks
 import wrk
 from cpu import CpuMeter, CpuUse
@@ -98,6 +103,8 @@ class EngineResult:
     engine: str
     page: dict[str, Any]
     rounds: list[dict[str, Run]]
+    # Open-loop runs at fixed rates (bench/openloop.py): {rate: {target: OpenLoad}}.
+    open_runs: dict[float, dict[str, openloop.OpenLoad]]
 
     def summary(self, target: str) -> dict[str, float]:
         """Means over the rounds, except p99: the worst round's."""
@@ -255,6 +262,22 @@ def run_engine(engine: str, args: argparse.Namespace, workdir: Path) -> EngineRe
                 runs[target] = run = measure(server, path, cookie, args.duration, db_name)
                 print(f"[{engine}] round {number} {target:<8}{describe(run)}", flush=True)
             rounds.append(runs)
+        open_runs: dict[float, dict[str, openloop.OpenLoad]] = {}
+        for rate in args.open_rates:
+            open_runs[rate] = {}
+            for target, server in zip(TARGETS, (ceiling, app), strict=True):
+                url = f"http://{HOST}:{server.port}{path}"
+                headers = [f"Cookie: {SESSION_COOKIE}={cookie}"]
+                openloop.run(url, rate=rate, seconds=WARMUP_SECONDS, headers=headers)
+                load = openloop.run(url, rate=rate, seconds=args.duration, headers=headers)
+                open_runs[rate][target] = load
+                print(
+                    f"[{engine}] {rate:g}/s open   {target:<8}p50 {load.p50_ms:6.1f} ms  "
+                    f"p90 {load.p90_ms:6.1f} ms  p99 {load.p99_ms:6.1f} ms  "
+                    f"max {load.max_ms:6.1f} ms  ({load.achieved_rps:.0f}/s answered"
+                    f"{f', {load.errors} errors' if load.errors else ''})",
+                    flush=True,
+                )
         if args.py_spy:
             for target, server in zip(TARGETS, (ceiling, app), strict=True):
                 db_name = database if target == "app" else None
@@ -263,7 +286,7 @@ def run_engine(engine: str, args: argparse.Namespace, workdir: Path) -> EngineRe
                 print(f"\n[{engine}] {target} under load, py-spy --gil ({out}):\n{report}")
         # wrk counts redirects as successes: check the reader was still signed in at the end.
         signed_in_page(app.port, path, cookie)
-        return EngineResult(engine=engine, page=page, rounds=rounds)
+        return EngineResult(engine=engine, page=page, rounds=rounds, open_runs=open_runs)
     finally:
         for server in reversed(servers):
             server.stop()
@@ -326,6 +349,23 @@ def table(results: list[EngineResult]) -> str:
     return "\n".join(rows)
 
 
+def open_table(results: list[EngineResult]) -> str:
+    """Latency at fixed rates below saturation, as readers arrive (bench/openloop.py)."""
+    rows = [
+        "| engine | rate /s | target | p50 ms | p90 ms | p99 ms | max ms | errors |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for rate, loads in result.open_runs.items():
+            for target in TARGETS:
+                load = loads[target]
+                rows.append(
+                    f"| {result.engine} | {rate:g} | {target} | {load.p50_ms:.1f} | "
+                    f"{load.p90_ms:.1f} | {load.p99_ms:.1f} | {load.max_ms:.1f} | {load.errors} |"
+                )
+    return "\n".join(rows)
+
+
 def as_json(results: list[EngineResult], args: argparse.Namespace) -> str:
     return json.dumps(
         {
@@ -341,6 +381,10 @@ def as_json(results: list[EngineResult], args: argparse.Namespace) -> str:
                     "ratio": r.ratio,
                     "cpu_ratio": r.cpu_ratio,
                     "goals_met": r.goals_met,
+                    "open_loop": {
+                        str(rate): {t: asdict(load) for t, load in loads.items()}
+                        for rate, loads in r.open_runs.items()
+                    },
                     "runs": [
                         {t: {**asdict(run.load), "cpu": asdict(run.cpu)} for t, run in runs.items()}
                         for runs in r.rounds
@@ -385,6 +429,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="postgresql://postgres@127.0.0.1:5432/kindred_bench",
         help="a database on 127.0.0.1 this script may drop and create",
     )
+    parser.add_argument(
+        "--open-rates",
+        default="100,200",
+        help="after the rounds, latency at these fixed request rates (comma-separated, "
+        "per second; bench/openloop.py); empty for none",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep", action="store_true", help="keep the data and server logs")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is not met")
@@ -398,6 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_this_checkout()
     if args.quick:
         args.duration, args.rounds = 3, 1
+    try:
+        args.open_rates = [float(rate) for rate in args.open_rates.split(",") if rate.strip()]
+    except ValueError:
+        parser.error("--open-rates takes numbers, like 100,200")
+    if any(rate <= 0 for rate in args.open_rates):
+        parser.error("--open-rates must be above 0")
     if args.duration < 1 or args.rounds < 1:
         parser.error("--duration and --rounds must be at least 1")
     if shutil.which("wrk") is None:
@@ -435,6 +491,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("\nrps, p50 and CPU: mean over the rounds; p99: the worst round.\n")
     print(table(results))
+    if args.open_rates:
+        print("\nOpen loop: requests at a fixed rate, latency from when each was due.\n")
+        print(open_table(results))
     others = statistics.fmean(
         run.other_cores for r in results for runs in r.rounds for run in runs.values()
     )
