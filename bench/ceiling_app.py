@@ -2,7 +2,7 @@
 
 The page context is captured once at start-up from the real service (`forum.threads.get_thread`
 for the reader's Viewer), built the way `forum.web.render.page` builds it, then served by uvicorn
-with the settings `kindred serve` uses (one worker, uvloop/httptools, a TCP_NODELAY socket). No
+with the settings `kindred serve` uses (one worker, asyncio/httptools, a TCP_NODELAY socket). No
 middleware, no session, no database per request: what our stack can do at best for this page.
 
 Started by bench/thread_page.py; by hand (with the same KINDRED_* variables as the app):

@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import itsdangerous
-import uvloop
 from ceiling_app import create_ceiling_app
 from piccolo.querystring import QueryString
 from seeding import PASSWORD, READER, bench_settings, recreate_postgres_database, seed
@@ -267,7 +266,7 @@ class HopCounter:
 
 async def profile(settings: Settings, requests: int, rounds: int, top: int) -> dict[str, Any]:
     from forum import accounts, db, threads
-    from forum.app import create_app
+    from forum.app import create_app, settle_heap
     from forum.web.render import create_templates
 
     seeded = await seed(settings)
@@ -342,6 +341,7 @@ async def profile(settings: Settings, requests: int, rounds: int, top: int) -> d
             )
         if engine.engine_type == "sqlite":
             stages += await sqlite_alternatives(engine, page_queries)
+        settle_heap()  # as `kindred serve` does once started
         results["stages"] = await time_stages(stages, max(1, requests // rounds), rounds)
 
         hops = HopCounter()
@@ -385,8 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             url = args.postgres_url
             asyncio.run(recreate_postgres_database(url))
-        # uvloop, as uvicorn uses it for `kindred serve`.
-        results = uvloop.run(
+        # asyncio's own loop, as `kindred serve` uses it.
+        results = asyncio.run(
             profile(bench_settings(workdir, url), args.requests, args.rounds, args.top)
         )
     finally:

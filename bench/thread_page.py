@@ -2,7 +2,7 @@
 
 For each engine (SQLite, PostgreSQL) the script seeds a fresh database through the services (a
 community, six people, a thread of 50 posts of 300-600 characters of markdown), serves the real
-app with `kindred serve` (uvicorn, one worker, uvloop/httptools), signs in through the login form
+app with `kindred serve` (uvicorn, one worker, asyncio/httptools), signs in through the login form
 for a `kindred_session` cookie and serves next to it the same page rendered from memory by a bare
 Starlette + Jinja2 route (bench/ceiling_app.py): the ceiling of our stack. It checks that both
 answer 200 with the same HTML, then loads each in turn (ceiling, app, ceiling, app, ...) with
