@@ -34,7 +34,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 # No inline script anywhere; images by URL in posts may come from any https host.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )

@@ -1,4 +1,4 @@
-"""`kindred serve|init|demo|create-user|reindex|search-status|search-writer`: running and
+"""`kindred serve|init|demo|create-user|reindex|rerender|search-status|search-writer`: running and
 looking after a Kindred site."""
 
 from __future__ import annotations
@@ -162,6 +162,28 @@ async def reindex(settings: Settings) -> None:
         await db.stop(engine)
 
 
+async def rerender(settings: Settings) -> None:
+    """Render again every stored text whose HTML an older content policy made."""
+    from forum import db
+    from forum import rerender as rerendering
+
+    engine = db.create_engine(settings)
+    db.bind_engine(engine)
+    await db.start(engine, settings)
+    try:
+        bar = ProgressBar(await rerendering.pending(), label="texts")
+        done = await rerendering.rerender_all(progress=bar)
+        seconds = bar.finish()
+        changed = ", ".join(f"{table} {count:,}" for table, count in done.items() if count)
+        print(
+            f"Rendered {sum(done.values()):,} texts again with content policy "
+            f"{rerendering.content.POLICY_VERSION} in {seconds:.1f} s"
+            + (f" ({changed})." if changed else "; all were up to date.")
+        )
+    finally:
+        await db.stop(engine)
+
+
 async def search_status(settings: Settings) -> None:
     """How far the index is behind the database, and how big it is."""
     from datetime import UTC, datetime
@@ -262,6 +284,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     user_parser.add_argument("--email", default="")
     commands.add_parser("reindex", help="rebuild the search index from the database")
+    commands.add_parser(
+        "rerender", help="render stored texts again after the content policy changed"
+    )
     commands.add_parser("search-status", help="pending search changes, and the index's size")
     commands.add_parser(
         "search-writer",
@@ -280,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(demo(_settings(), args.if_empty))
         elif args.command == "reindex":
             asyncio.run(reindex(_settings()))
+        elif args.command == "rerender":
+            asyncio.run(rerender(_settings()))
         elif args.command == "search-status":
             asyncio.run(search_status(_settings()))
         elif args.command == "search-writer":

@@ -11,12 +11,16 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
-POLICY_VERSION = 1
+# 2: images from other sites became links (_ImagesAsLinks); `kindred rerender` brings stored
+# HTML of an older policy up to date.
+POLICY_VERSION = 2
 
 ALLOWED_TAGS = frozenset(
     {
@@ -48,6 +52,49 @@ def _set_rel(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
     return attrs
 
 
+# An image served by this site itself: a path from its root, never "//host" or "/\\host",
+# which browsers read as another host.
+_OWN_IMAGE = re.compile(r"^/(?![/\\])[^\\]*$")
+
+
+class _ImagesAsLinks(Filter):
+    """An image from another site becomes a link to it.
+
+    A page that loads an image from elsewhere tells that site the reader's address and when
+    they read, which in a community about a health condition says too much; a tracking pixel
+    is an image too. Readers who want the picture follow the link, by choice. The
+    Content-Security-Policy (img-src 'self') stops HTML stored before this policy too."""
+
+    def __iter__(self) -> Any:
+        in_link = 0
+        for token in super().__iter__():
+            if token.get("name") == "a" and token["type"] in ("StartTag", "EndTag"):
+                in_link += 1 if token["type"] == "StartTag" else -1
+            elif token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img":
+                src = token["data"].get((None, "src"), "")
+                if not _OWN_IMAGE.match(src):
+                    yield from self._replacement(src, token["data"].get((None, "alt"), ""), in_link)
+                    continue
+            yield token
+
+    @staticmethod
+    def _replacement(src: str, alt: str, in_link: int) -> Any:
+        """A link to the image, or only its words inside a link (or with no address left)."""
+        alt = alt.strip()
+        if not src:
+            if alt:
+                yield {"type": "Characters", "data": f"Image: {alt}"}
+            return
+        host = urlsplit(src).hostname or "another site"
+        words = f"Image: {alt} ({host})" if alt else f"Image on {host}"
+        if in_link:
+            yield {"type": "Characters", "data": words}
+            return
+        yield {"type": "StartTag", "name": "a", "data": {(None, "href"): src}}
+        yield {"type": "Characters", "data": words}
+        yield {"type": "EndTag", "name": "a"}
+
+
 # Raw HTML in markdown is shown as text, never passed through: the allowlist below is a
 # second wall, not the only one.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -67,7 +114,10 @@ _cleaner = bleach.Cleaner(
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
+    filters=[
+        _ImagesAsLinks,
+        partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}),
+    ],
 )
 _text_cleaner = bleach.Cleaner(tags=set(), strip=True, strip_comments=True)
 

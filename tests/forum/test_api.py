@@ -205,6 +205,8 @@ async def test_security_headers_and_csp_without_inline_script(client):
     response = await client.get("/")
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    # Images only from this site: other sites would learn who reads what (forum.content).
+    assert "img-src 'self';" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert "<script" not in response.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,17 @@ def test_demo_runs_once_only_with_if_empty(cli_env):
     assert "Demo data added" in first.stdout
     second = run(["demo", "--if-empty"], cli_env)
     assert "already present" in second.stdout
+
+
+@pytest.mark.sqlite_only
+def test_rerender_reports_what_it_did_and_is_safe_to_run_again(cli_env, tmp_path):
+    assert run(["init"], cli_env).returncode == 0
+    assert run(["demo"], cli_env).returncode == 0
+    with sqlite3.connect(tmp_path / "var" / "kindred.db") as database:
+        database.execute('UPDATE "post" SET "policy_version" = 1')
+        stale = database.execute('SELECT COUNT(*) FROM "post"').fetchone()[0]
+    first = run(["rerender"], cli_env)
+    assert first.returncode == 0, first.stderr
+    assert f"Rendered {stale:,} texts again" in first.stdout and f"post {stale:,}" in first.stdout
+    second = run(["rerender"], cli_env)
+    assert "Rendered 0 texts again" in second.stdout and "all were up to date" in second.stdout

@@ -105,9 +105,44 @@ def test_markdown_features_people_use_survive():
         assert piece in html
 
 
-def test_images_by_https_url_are_kept_with_their_alt_text():
+def test_an_image_from_another_site_becomes_a_link_readers_choose_to_follow():
     html = content.render("![My garden](https://example.org/garden.jpg)").html
-    assert '<img src="https://example.org/garden.jpg" alt="My garden">' in html
+    assert "<img" not in html
+    assert (
+        '<a href="https://example.org/garden.jpg" rel="nofollow ugc noopener">'
+        "Image: My garden (example.org)</a>"
+    ) in html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![](http://tracker.example/pixel.gif)",
+        "![x](//tracker.example/pixel.gif)",
+        "![x](https://tracker.example/pixel.gif 'a title')",
+        "text ![x](https://tracker.example/a.png) more ![y](https://tracker.example/b.png)",
+    ],
+)
+def test_no_image_from_another_site_is_loaded_by_a_reader(source):
+    html = content.render(source).html
+    assert "<img" not in html
+    assert "tracker.example" in html  # the address is kept, as a link
+
+
+def test_an_image_inside_a_link_leaves_only_words_in_that_link():
+    html = content.render("[![a chart](https://e.org/a.png)](https://e.org/report)").html
+    assert html == (
+        '<p><a href="https://e.org/report" rel="nofollow ugc noopener">Image: a chart (e.org)</a></p>'
+    )
+
+
+def test_an_image_served_by_the_site_itself_is_shown():
+    html = content.render("![Kindred](/static/favicon.svg)").html
+    assert '<img src="/static/favicon.svg" alt="Kindred">' in html
+
+
+def test_an_image_whose_address_was_refused_keeps_its_words():
+    assert content.render("![x-ray](data:image/png;base64,AAAA)").html == "<p>Image: x-ray</p>"
 
 
 def test_the_policy_version_is_recorded():

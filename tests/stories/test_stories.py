@@ -101,7 +101,7 @@ async def test_a_published_story_is_on_its_page_the_list_and_the_community(
     page = await client.get(f"/s/{story['id']}")
     assert page.status_code == 200
     assert "<h3>The first weeks</h3>" in page.text  # headings start below the page's h1
-    assert "<blockquote>" in page.text and 'src="https://example.org/kitchen.jpg"' in page.text
+    assert "<blockquote>" in page.text and 'href="https://example.org/kitchen.jpg"' in page.text
     assert story["title"] in (await client.get("/stories")).text
     community_page = await client.get(f"/c/{community['slug']}")
     assert "Stories from this community" in community_page.text
