@@ -715,9 +715,11 @@ async def get_thread(
         )
     else:
         audience, where, args = "everyone", 'p."status" <> {}', [HELD]
+    # Besides the versions: what the rows' order and joins depend on (the community decides
+    # which experience tags and names for one community show).
     key = (
         *(thread["id"], thread["created_at"], thread["page_version"], mine["people_version"]),
-        *(thread["kind"], thread["accepted_post"], audience, page, per_page),
+        *(community["id"], thread["kind"], thread["accepted_post"], audience, page, per_page),
     )
     cached = PAGES.get(key) if mine["people_version"] is not None else None
     if cached is None:

@@ -199,3 +199,22 @@ async def test_one_readers_own_reactions_are_not_shown_as_anothers(
         response = await page(other, conversation)
     assert "Send a hug 1" in response.text
     assert 'aria-pressed="true"' not in response.text
+
+
+async def test_a_thread_moved_to_another_community_shows_names_used_there(
+    reader, conversation, member, community, admin
+):
+    """Names for one community stay in it: a page kept from before a move must not show them."""
+    await aliases.set_name(await viewer_of(member), community["slug"], "Quiet Fern")
+    assert shows(await page(reader, conversation), "Quiet Fern")
+    other = await communities.create_community(
+        await viewer_of(admin), slug="long-covid", name="Long COVID", description="Elsewhere."
+    )
+    await db.raw(
+        'UPDATE "thread" SET "community" = {} WHERE "id" = {}',
+        other["id"],
+        conversation["thread"]["id"],
+    )
+    response = await page(reader, conversation)
+    assert not shows(response, "Quiet Fern")
+    assert shows(response, member["display_name"])
