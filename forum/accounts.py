@@ -225,35 +225,54 @@ async def get_user_row(user_id: int) -> dict[str, Any]:
     return row
 
 
+# Who is asking, with their memberships, blocks and unread counts: one statement, several rows
+# (one per membership and block). Arguments: viewer_arguments(user id).
+VIEWER_SQL = (
+    'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
+    'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
+    'm."role" AS "membership_role", m."blocked", '
+    # The bell's count, in the same query: no page pays a query of its own for it.
+    '(SELECT COUNT(*) FROM "notification" n WHERE n."user" = u."id" AND n."read_at" IS NULL) '
+    'AS "unread_notifications", '
+    # Unread private messages (forum.messages), likewise: conversations not left or muted,
+    # messages others sent that were delivered, not from someone this person blocked.
+    '(SELECT COUNT(*) FROM "conversation_member" cm JOIN "private_message" pm '
+    'ON pm."conversation" = cm."conversation" AND pm."id" > cm."last_read_id" '
+    'WHERE cm."user" = u."id" AND cm."left_at" IS NULL AND cm."muted" = {} '
+    'AND pm."status" = \'published\' AND COALESCE(pm."sender", 0) <> u."id" '
+    'AND NOT EXISTS (SELECT 1 FROM "member_block" b WHERE b."blocker" = u."id" '
+    'AND b."blocked" = pm."sender")) AS "unread_messages" '
+    # Memberships and blocks (forum.blocks) as rows of one join.
+    'FROM "kindred_user" u LEFT JOIN (SELECT ms."user" AS "owner", ms."community", '
+    'ms."role", NULL AS "blocked" FROM "membership" ms WHERE ms."user" = {} UNION ALL '
+    'SELECT mb."blocker", NULL, NULL, mb."blocked" FROM "member_block" mb '
+    'WHERE mb."blocker" = {}) m ON m."owner" = u."id" WHERE u."id" = {}'
+)
+
+
+def viewer_arguments(user_id: int) -> tuple[Any, ...]:
+    return (False, user_id, user_id, user_id)
+
+
+def valid_session(user_id: Any, epoch: Any) -> bool:
+    """Whether a session's user id and epoch are worth a query at all."""
+    return (
+        isinstance(user_id, int)
+        and not isinstance(user_id, bool)
+        and isinstance(epoch, int)
+        and 0 < user_id < 2**63
+    )
+
+
 async def load_viewer(user_id: Any, epoch: Any) -> Viewer | None:
     """The Viewer for a session or token, or None if it was revoked. One query."""
-    if not isinstance(user_id, int) or not isinstance(epoch, int):
+    if not valid_session(user_id, epoch):
         return None
-    rows = await db.read(
-        'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
-        'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
-        'm."role" AS "membership_role", m."blocked", '
-        # The bell's count, in the same query: no page pays a query of its own for it.
-        '(SELECT COUNT(*) FROM "notification" n WHERE n."user" = u."id" AND n."read_at" IS NULL) '
-        'AS "unread_notifications", '
-        # Unread private messages (forum.messages), likewise: conversations not left or muted,
-        # messages others sent that were delivered, not from someone this person blocked.
-        '(SELECT COUNT(*) FROM "conversation_member" cm JOIN "private_message" pm '
-        'ON pm."conversation" = cm."conversation" AND pm."id" > cm."last_read_id" '
-        'WHERE cm."user" = u."id" AND cm."left_at" IS NULL AND cm."muted" = {} '
-        'AND pm."status" = \'published\' AND COALESCE(pm."sender", 0) <> u."id" '
-        'AND NOT EXISTS (SELECT 1 FROM "member_block" b WHERE b."blocker" = u."id" '
-        'AND b."blocked" = pm."sender")) AS "unread_messages" '
-        # Memberships and blocks (forum.blocks) as rows of one join.
-        'FROM "kindred_user" u LEFT JOIN (SELECT ms."user" AS "owner", ms."community", '
-        'ms."role", NULL AS "blocked" FROM "membership" ms WHERE ms."user" = {} UNION ALL '
-        'SELECT mb."blocker", NULL, NULL, mb."blocked" FROM "member_block" mb '
-        'WHERE mb."blocker" = {}) m ON m."owner" = u."id" WHERE u."id" = {}',
-        False,
-        user_id,
-        user_id,
-        user_id,
-    )
+    return viewer_from_rows(await db.read(VIEWER_SQL, *viewer_arguments(user_id)), epoch)
+
+
+def viewer_from_rows(rows: list[dict[str, Any]], epoch: int) -> Viewer | None:
+    """VIEWER_SQL's rows as a Viewer, or None if the account is gone or the epoch moved on."""
     if not rows or rows[0]["session_epoch"] != epoch or rows[0]["status"] == "deleted":
         return None
     first = rows[0]

@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.table import Table
 
 from forum import (
+    accounts,
     aliases,
     anonymity,
     answers,
@@ -156,17 +157,36 @@ _THREAD_WITH_COMMUNITY = (
 
 # A thread page's thread and community, with what about them is the viewer's own (follow
 # state, how they wrote here, whether they have posts waiting for review here) and the version
-# of who people are (forum.page_cache). Arguments: viewer, thread, viewer, thread, viewer,
-# thread, viewer, thread.
-_THREAD_PAGE = (
-    f"SELECT {_aliased(Thread, 't')}, {_aliased(Community, 'c', 'community.')}, "
+# of who people are (forum.page_cache). Arguments: _thread_page_arguments.
+_THREAD_PAGE_COLUMNS = (
+    f"{_aliased(Thread, 't')}, {_aliased(Community, 'c', 'community.')}, "
     f"{follows.STATE_COLUMN}, {_MY_IDENTITY}, "
     'CASE WHEN EXISTS (SELECT 1 FROM "post" h WHERE h."thread" = {} AND h."author" = {} '
     f'AND h."status" = \'{HELD}\') THEN 1 ELSE 0 END AS "my_held", '
     '(SELECT v."version" FROM "cache_version" v WHERE v."name" = \'people\') '
     'AS "people_version" '
-    'FROM "thread" t JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}'
 )
+_THREAD_PAGE_FROM = 'FROM "thread" t JOIN "community" c ON c."id" = t."community" WHERE t."id" = {}'
+_THREAD_PAGE = f"SELECT {_THREAD_PAGE_COLUMNS}{_THREAD_PAGE_FROM}"
+# The reader (accounts.VIEWER_SQL, a row per membership and block) and the thread page's row
+# in one round trip; the thread's columns carry a "page." prefix.
+_PAGE_PREFIX = "page."
+_VIEWER_AND_THREAD_PAGE = (
+    f"SELECT v.*, tp.* FROM ({accounts.VIEWER_SQL}) v LEFT JOIN (SELECT "
+    + _THREAD_PAGE_COLUMNS.replace(' AS "', f' AS "{_PAGE_PREFIX}')
+    + f"{_THREAD_PAGE_FROM}) tp ON 1 = 1"
+)
+
+
+def _thread_page_arguments(viewer_id: int, thread_id: int) -> tuple[Any, ...]:
+    return (
+        *(viewer_id, "thread", thread_id),  # follow state
+        *(thread_id, viewer_id),  # my identity
+        *(thread_id, viewer_id),  # my held posts
+        thread_id,
+    )
+
+
 # Columns of _THREAD_PAGE that are about the viewer or the cache, not the thread.
 _PAGE_EXTRAS = ("follow_state", "my_identity", "my_held", "people_version")
 
@@ -688,19 +708,52 @@ async def get_thread(
     One query for the thread; the posts and reactions come from this process's memory while
     the thread's page_version and the people version say they have not moved, else two more
     queries (forum.page_cache). Each post is then presented for this viewer."""
-    viewer_id = viewer.id or 0
     found = (
-        await db.read(
-            _THREAD_PAGE,
-            *(viewer_id, "thread", thread_id),  # follow state
-            *(thread_id, viewer_id),  # my identity
-            *(thread_id, viewer_id),  # my held posts
-            thread_id,
-        )
+        await db.read(_THREAD_PAGE, *_thread_page_arguments(viewer.id or 0, thread_id))
         if _valid_thread_id(thread_id)
         else []
     )
-    thread, community = _split_thread_row(found[0]) if found else (None, None)
+    return await _thread_page(viewer, found[0] if found else None, page, per_page)
+
+
+async def get_thread_for_session(
+    user_id: Any, epoch: Any, thread_id: Any, *, page: int = 1, per_page: int = 50
+) -> tuple[Viewer | None, dict[str, Any] | None]:
+    """Who a session is and their thread page, in one round trip instead of two.
+
+    (None, None) when the session was revoked or its account is gone: the caller forgets the
+    session and asks get_thread as a visitor. Otherwise as get_thread."""
+    if not accounts.valid_session(user_id, epoch) or not _valid_thread_id(thread_id):
+        viewer = await accounts.load_viewer(user_id, epoch)
+        if viewer is None:
+            return None, None
+        return viewer, await get_thread(viewer, thread_id, page=page, per_page=per_page)
+    rows = await db.read(
+        _VIEWER_AND_THREAD_PAGE,
+        *accounts.viewer_arguments(user_id),
+        *_thread_page_arguments(user_id, thread_id),
+    )
+    viewer = accounts.viewer_from_rows(rows, epoch)
+    if viewer is None:
+        return None, None
+    first = rows[0]
+    row = (
+        {
+            key.removeprefix(_PAGE_PREFIX): value
+            for key, value in first.items()
+            if key.startswith(_PAGE_PREFIX)
+        }
+        if first[f"{_PAGE_PREFIX}id"] is not None
+        else None
+    )
+    return viewer, await _thread_page(viewer, row, page, per_page)
+
+
+async def _thread_page(
+    viewer: Viewer, row: dict[str, Any] | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """get_thread's work once the thread's row (_THREAD_PAGE_COLUMNS) is read, or None."""
+    thread, community = _split_thread_row(row) if row else (None, None)
     ensure_can_view_thread(viewer, thread, community)
     assert thread is not None and community is not None
     mine = {name: thread.pop(name) for name in _PAGE_EXTRAS}

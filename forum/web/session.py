@@ -52,10 +52,30 @@ async def get_viewer(request: Request) -> Viewer:
         session = request.session
         if "uid" in session:
             viewer = await accounts.load_viewer(session.get("uid"), session.get("epoch"))
-            if viewer is None:  # revoked: forget it, keep the CSRF token
-                session.pop("uid", None)
-                session.pop("epoch", None)
-        request.state.auth = "session" if viewer else None
+        return remember_session_viewer(request, viewer)
+    request.state.viewer = viewer or VISITOR
+    return request.state.viewer
+
+
+def session_user(request: Request) -> tuple[Any, Any] | None:
+    """The (user id, epoch) this request's session cookie names, while nobody has looked them
+    up yet: for a page that reads the viewer together with its own data (forum.threads).
+    None for a visitor, a bearer token or a viewer already known."""
+    if getattr(request.state, "viewer", None) is not None:
+        return None
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    session = request.session
+    return (session.get("uid"), session.get("epoch")) if "uid" in session else None
+
+
+def remember_session_viewer(request: Request, viewer: Viewer | None) -> Viewer:
+    """Record who the session cookie turned out to name (None: revoked, so forget it and keep
+    the CSRF token); what get_viewer returns from then on."""
+    if viewer is None:
+        request.session.pop("uid", None)
+        request.session.pop("epoch", None)
+    request.state.auth = "session" if viewer else None
     request.state.viewer = viewer or VISITOR
     return request.state.viewer
 

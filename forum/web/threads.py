@@ -12,7 +12,13 @@ from forum.errors import KindredError
 from forum.permissions import ensure_can_delete_post, ensure_can_edit_post
 from forum.validation import positive_int
 from forum.web.render import form_failed, page, redirect
-from forum.web.session import get_viewer, read_form, settings_of
+from forum.web.session import (
+    get_viewer,
+    read_form,
+    remember_session_viewer,
+    session_user,
+    settings_of,
+)
 from moderation import forms as moderation_forms
 
 
@@ -22,12 +28,15 @@ def _int_param(request: Request, name: str) -> int:
 
 
 async def thread_page(request: Request) -> Response:
-    viewer = await get_viewer(request)
-    data = await threads.get_thread(
-        viewer,
-        _int_param(request, "thread_id"),
-        page=positive_int(request.query_params.get("page"), 1, maximum=10_000),
-    )
+    thread_id = _int_param(request, "thread_id")
+    number = positive_int(request.query_params.get("page"), 1, maximum=10_000)
+    signed_in = session_user(request)
+    data = None
+    if signed_in is not None:  # who is reading and the thread in one round trip
+        viewer, data = await threads.get_thread_for_session(*signed_in, thread_id, page=number)
+        remember_session_viewer(request, viewer)
+    if data is None:
+        data = await threads.get_thread(await get_viewer(request), thread_id, page=number)
     return await page(request, "threads/thread.html", data)
 
 

@@ -12,6 +12,7 @@ from forum import (
     accounts,
     aliases,
     answers,
+    blocks,
     communities,
     db,
     experience,
@@ -47,14 +48,12 @@ async def page(client, conversation) -> Any:
     return response
 
 
-async def test_a_second_read_of_an_unchanged_page_asks_only_for_reader_and_thread(
-    app, reader, conversation
-):
+async def test_a_second_read_of_an_unchanged_page_asks_one_query(app, reader, conversation):
     await page(reader, conversation)
     with counting_queries(app) as queries:
         response = await page(reader, conversation)
     assert shows(response, "First reply")
-    assert queries.count == 2  # who is reading, and the thread with its versions
+    assert queries.count == 1  # who is reading, and the thread with its versions, together
     assert len(PAGES) >= 1
 
 
@@ -218,3 +217,44 @@ async def test_a_thread_moved_to_another_community_shows_names_used_there(
     response = await page(reader, conversation)
     assert not shows(response, "Quiet Fern")
     assert shows(response, member["display_name"])
+
+
+async def test_a_revoked_session_reads_a_thread_as_a_visitor_and_is_forgotten(
+    client, member, private_community, thread_factory, admin
+):
+    await communities.add_member(
+        await viewer_of(admin), private_community["slug"], member["username"]
+    )
+    secret = await thread_factory(community=private_community, author=member, body="Private words")
+    path = f"/t/{secret['id']}"
+    await sign_in(client, member)
+    assert shows(await client.get(path), "Private words")
+    await accounts.sign_out_everywhere(await viewer_of(member))
+    assert (await client.get(path)).status_code == 404
+    home = await client.get("/")
+    assert 'action="/logout"' not in home.text  # the cookie no longer names anyone
+
+
+async def test_a_deleted_accounts_cookie_reads_as_a_visitor(client, conversation, member, settings):
+    await sign_in(client, member)
+    await page(client, conversation)
+    await profiles.delete_account(settings, await viewer_of(member), member["password"])
+    response = await page(client, conversation)
+    assert 'action="/logout"' not in response.text
+    assert "Sign in</a> or" in response.text
+
+
+async def test_one_round_trip_still_knows_the_readers_blocks_and_memberships(
+    client, conversation, other_member, member
+):
+    await blocks.block(await viewer_of(member), other_member["username"])
+    await sign_in(client, member)
+    response = await page(client, conversation)
+    assert "whom you blocked" in response.text  # the reply by the blocked member is folded
+    assert 'action="/t/' in response.text and "/reply" in response.text  # a member may reply
+
+
+async def test_a_signed_in_reader_gets_404_for_a_thread_that_is_not_there(client, member):
+    await sign_in(client, member)
+    assert (await client.get("/t/999999")).status_code == 404
+    assert (await client.get("/t/0")).status_code == 404
