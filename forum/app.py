@@ -32,7 +32,7 @@ log = logging.getLogger("kindred")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-# No inline script anywhere; images by URL in posts may come from any https host.
+# No inline script anywhere; images only from this site (forum.content links the others).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "

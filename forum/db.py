@@ -203,7 +203,7 @@ async def _keep_session(connection: Any) -> None:
 
     asyncpg's default reset sends "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL" on every release: a round trip and server work after every query, about a
-    third of a thread page's database time. Kindred keeps no state in a session: no SET
+    fifth of a thread page's database time. Kindred keeps no state in a session: no SET
     outside a transaction (SET LOCAL ends with it), no LISTEN, no cursors, and only
     transaction-level advisory locks (search.postgres_index)."""
 

@@ -662,9 +662,7 @@ def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> di
         shown["experience"] = None
     else:
         shown["placeholder"] = None
-        shown["experience"] = (
-            post["experience"] if "experience" in post else (experience.from_post_row(post))
-        )
+        shown["experience"] = post["experience"]  # presented once, with the page's rows
     shown["can_edit"] = (
         visible
         and viewer.signed_in
