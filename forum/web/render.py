@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +28,26 @@ def _as_datetime(value: Any) -> datetime | None:
     return value
 
 
+# A page shows fifty stored times, each twice (<time datetime> and "3 hours ago"), and the
+# same rows again on the next read: parsing and formatting them was a sixth of a thread page's
+# render (docs/performance.md). Both depend on the stored value alone, so they are kept.
+@lru_cache(maxsize=8192)
+def _epoch_seconds(value: str | datetime) -> float:
+    moment = _as_datetime(value)
+    return moment.timestamp() if moment is not None else 0.0
+
+
+@lru_cache(maxsize=8192)
+def _iso(value: str | datetime) -> str:
+    moment = _as_datetime(value)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z") if moment else ""
+
+
 def ago(value: Any) -> str:
     """'3 hours ago': readable in any time zone, with the exact UTC time in <time>."""
-    moment = _as_datetime(value)
-    if moment is None:
+    if value is None:
         return ""
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    seconds = int(time.time() - _epoch_seconds(value))
     if seconds < 60:
         return "just now"
     for size, unit in (
@@ -49,8 +65,8 @@ def ago(value: Any) -> str:
 
 
 def iso(value: Any) -> str:
-    moment = _as_datetime(value)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z") if moment else ""
+    """The time as ISO 8601 in UTC to the second ("2026-11-21T23:24:33Z")."""
+    return _iso(value) if value is not None else ""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

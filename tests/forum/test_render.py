@@ -1,6 +1,8 @@
 """The page environment: what templates get for missing values and rows."""
 
 import gc
+import time
+from datetime import UTC, datetime
 
 import jinja2
 import pytest
@@ -39,3 +41,26 @@ async def test_a_server_settles_its_start_up_heap_and_a_test_app_does_not(settin
         finally:
             gc.unfreeze()
             gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-01 08:15:30.250000",  # SQLite's text
+        "2026-03-01T08:15:30+00:00",
+        datetime(2026, 3, 1, 8, 15, 30, 250000, tzinfo=UTC),  # asyncpg's aware datetime
+        datetime(2026, 3, 1, 8, 15, 30),  # naive: taken as UTC
+    ],
+)
+def test_a_stored_time_shows_as_utc_to_the_second_from_either_engine(stored: object) -> None:
+    for _ in range(2):  # the second answer comes from the kept one, and is the same
+        assert render("{{ t|iso }}", t=stored) == "2026-03-01T08:15:30Z"
+
+
+def test_how_long_ago_follows_the_clock_not_the_first_answer(monkeypatch) -> None:
+    written = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr(time, "time", lambda: written.timestamp() + 30)
+    assert render("{{ t|ago }}", t=written) == "just now"
+    monkeypatch.setattr(time, "time", lambda: written.timestamp() + 3 * 3600 + 5)
+    assert render("{{ t|ago }}", t=written) == "3 hours ago"
+    assert render("{{ t|ago }}{{ t|iso }}", t=None) == ""
