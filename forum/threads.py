@@ -650,51 +650,65 @@ async def recent_threads(viewer: Viewer, limit: int = 8) -> list[dict[str, Any]]
     )
 
 
-def _present_post(viewer: Viewer, post: dict[str, Any], community_id: int) -> dict[str, Any]:
-    """What a reader sees of a post: the post, or a placeholder that keeps the thread readable."""
-    visible = can_view_content(viewer, post, community_id)
-    placeholder = None if visible else PLACEHOLDERS.get(post["status"])
-    shown = dict(post)
-    if placeholder:
-        shown.update(
-            body="", body_html="", label=None, placeholder=placeholder, author_credential=None
+def _present_posts(
+    viewer: Viewer,
+    rows: list[dict[str, Any]],
+    thread: dict[str, Any],
+    community_id: int,
+    summaries: dict[int, dict[str, Any]],
+    can_reply: bool,
+) -> list[dict[str, Any]]:
+    """What a reader sees of each post: the post, or a placeholder that keeps the thread
+    readable, with what this reader may do with it. The reader's standing is worked out once
+    for the page, not once a post: this runs on every read of a kept page (forum.page_cache)."""
+    signed_in = viewer.signed_in
+    me = viewer.id if signed_in else None
+    moderator = moderates(viewer, community_id)
+    suspended = viewer.is_suspended
+    blocked = viewer.blocked
+    accepted_post = thread["accepted_post"]
+    ask_clinician = thread["kind"] == "ask_clinician"
+    presented = []
+    for post in rows:
+        status = post["status"]
+        author = post["author"]
+        visible = status == PUBLISHED or can_view_content(viewer, post, community_id)
+        placeholder = None if visible else PLACEHOLDERS.get(status)
+        shown = dict(post)
+        if placeholder:
+            shown.update(body="", body_html="", label=None, author_credential=None, experience=None)
+        shown["placeholder"] = placeholder
+        mine = signed_in and author == me
+        # Only the author is told which anonymous posts are theirs.
+        shown["mine"] = mine
+        shown["can_edit"] = visible and (mine or (signed_in and moderator)) and status != DELETED
+        shown["can_delete"] = visible and mine and status != DELETED
+        # Members flag others' published posts for the moderators (moderation.flags decides).
+        shown["can_flag"] = (
+            visible and signed_in and not mine and status == PUBLISHED and not suspended
         )
-        shown["experience"] = None
-    else:
-        shown["placeholder"] = None
-        shown["experience"] = post["experience"]  # presented once, with the page's rows
-    shown["can_edit"] = (
-        visible
-        and viewer.signed_in
-        and (post["author"] == viewer.id or moderates(viewer, community_id))
-        and post["status"] != DELETED
-    )
-    shown["can_delete"] = (
-        visible and viewer.signed_in and post["author"] == viewer.id and post["status"] != DELETED
-    )
-    # Members flag others' published posts for the moderators (moderation.flags decides).
-    shown["can_flag"] = (
-        visible
-        and viewer.signed_in
-        and post["author"] != viewer.id
-        and post["status"] == PUBLISHED
-        and not viewer.is_suspended
-    )
-    mine = viewer.signed_in and post["author"] == viewer.id
-    # Only the author is told which anonymous posts are theirs.
-    shown["mine"] = mine
-    # Posts of someone the viewer blocked are collapsed; never one under another name, or
-    # blocking would tell who wrote it (forum.blocks).
-    shown["collapsed"] = visible and not anonymity.masked(post) and post["author"] in viewer.blocked
-    # "Send a message" to someone shown under their own name (forum.messages).
-    shown["can_message"] = (
-        visible
-        and viewer.signed_in
-        and not mine
-        and bool(post.get("author_username"))
-        and post["author"] not in viewer.blocked
-    )
-    return shown
+        # Posts of someone the viewer blocked are collapsed; never one under another name, or
+        # blocking would tell who wrote it (forum.blocks).
+        shown["collapsed"] = visible and author in blocked and not anonymity.masked(post)
+        # "Send a message" to someone shown under their own name (forum.messages).
+        shown["can_message"] = (
+            visible
+            and signed_in
+            and not mine
+            and bool(post.get("author_username"))
+            and author not in blocked
+        )
+        shown["reactions"] = None if placeholder else summaries.get(post["id"])
+        shown["accepted"] = post["id"] == accepted_post and status == PUBLISHED
+        shown["pinned"] = (
+            ask_clinician
+            and not post["is_opening"]
+            and bool(shown["author_credential"])
+            and status == PUBLISHED
+        )
+        shown["can_react"] = can_reply and status == PUBLISHED and not mine
+        presented.append(shown)
+    return presented
 
 
 async def get_thread(
@@ -777,25 +791,13 @@ async def _thread_page(
         cached = await _page_rows(thread, community, where, args, page, per_page)
         if mine["people_version"] is not None:
             PAGES.put(key, cached)
-    posts = [_present_post(viewer, row, community["id"]) for row in cached.rows]
     can_reply = _can_reply(viewer, thread, community)
     summaries = cached.summaries
     own = cached.reacted_by.get(viewer.id) if viewer.signed_in else None
     if own:  # the few posts this reader reacted to, with their own reactions marked
         theirs = [row for row in cached.reaction_rows if row["post"] in own]
         summaries = {**summaries, **reactions.summarize(viewer, list(own), theirs)}
-    for post in posts:
-        post["reactions"] = None if post["placeholder"] else summaries.get(post["id"])
-        post["accepted"] = post["id"] == thread["accepted_post"] and post["status"] == PUBLISHED
-        post["pinned"] = (
-            thread["kind"] == "ask_clinician"
-            and not post["is_opening"]
-            and bool(post["author_credential"])
-            and post["status"] == PUBLISHED
-        )
-        post["can_react"] = (
-            can_reply and post["status"] == PUBLISHED and post["author"] != viewer.id
-        )
+    posts = _present_posts(viewer, cached.rows, thread, community["id"], summaries, can_reply)
     return {
         "thread": thread,
         "community": community,
