@@ -269,6 +269,7 @@ def create_app(
     from forum.web import stories as web_stories
     from forum.web import threads as web_threads
     from forum.web.render import create_templates
+    from forum.web.router import IndexedRouter
     from moderation import api as api_moderation
     from moderation import web as web_moderation
 
@@ -352,6 +353,8 @@ def create_app(
             Exception: server_error,
         },
     )
+    # The same routes and lifespan, tried by first path segment (forum.web.router).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.signer = Signer(settings.secret_key)
