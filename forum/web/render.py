@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
+import markupsafe
+from markupsafe import _escape_inner  # what markupsafe.escape escapes with (C)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.templating import Jinja2Templates
@@ -74,15 +78,55 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def _escape(value: Any) -> str:
+    """markupsafe.escape's text, as a plain str: what a template's output needs.
+
+    A compiled template escapes each `{{ … }}` it writes with markupsafe.escape, which wraps
+    the text in a new Markup object (a Python-level __new__ with a __html__ check) only for
+    Jinja to join it into the page as text and drop it: about 1,000 times a thread page, half
+    of its render (docs/performance.md). Escaping itself is unchanged: the same C function,
+    the same characters, and a value that says it is already safe (__html__) is trusted as
+    before. Jinja only ever writes or joins these results, so the page is the same."""
+    if type(value) is str:
+        return _escape_inner(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return html()
+    return _escape_inner(str(value))
+
+
+class Template(jinja2.Template):
+    """A compiled template whose output expressions escape with _escape."""
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: jinja2.Environment,
+        code: CodeType,
+        globals: MutableMapping[str, Any],
+        uptodate: Callable[[], bool] | None = None,
+    ) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        # The template's functions find `escape` among their module's globals, where Jinja's
+        # generated code imported markupsafe's (tests/forum/test_render.py checks it).
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape
+        return template
+
+
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class Environment(jinja2.Environment):
-    """Jinja2 with a quicker `row.column` for dict rows, which is most of what pages show.
+    """Jinja2 with a quicker `row.column` for dict rows, which is most of what pages show,
+    and quicker escaping of what templates write (Template).
 
     Jinja tries getattr first and catches the AttributeError before indexing; for a plain
     dict that exception was a quarter of a thread page's render time (docs/performance.md).
     The answer is the same: a dict method's name still finds the method."""
+
+    template_class = Template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
