@@ -228,10 +228,11 @@ async def get_user_row(user_id: int) -> dict[str, Any]:
 # Who is asking, with their memberships, blocks and unread counts: one statement, several rows
 # (one per membership and block). Arguments: viewer_arguments(user id).
 VIEWER_SQL = (
+    'SELECT u.*, m."community", m."role" AS "membership_role", m."blocked" FROM ('
     'SELECT u."id", u."username", u."display_name", u."role", u."status", u."trust_level", '
-    'u."suspended_until", u."session_epoch", u."unread_notices", m."community", '
-    'm."role" AS "membership_role", m."blocked", '
-    # The bell's count, in the same query: no page pays a query of its own for it.
+    'u."suspended_until", u."session_epoch", u."unread_notices", '
+    # The bell's count, in the same query: no page pays a query of its own for it. Counted
+    # here, once, not once per membership and block row of the join below.
     '(SELECT COUNT(*) FROM "notification" n WHERE n."user" = u."id" AND n."read_at" IS NULL) '
     'AS "unread_notifications", '
     # Unread private messages (forum.messages), likewise: conversations not left or muted,
@@ -242,11 +243,12 @@ VIEWER_SQL = (
     'AND pm."status" = \'published\' AND COALESCE(pm."sender", 0) <> u."id" '
     'AND NOT EXISTS (SELECT 1 FROM "member_block" b WHERE b."blocker" = u."id" '
     'AND b."blocked" = pm."sender")) AS "unread_messages" '
+    'FROM "kindred_user" u WHERE u."id" = {}) u '
     # Memberships and blocks (forum.blocks) as rows of one join.
-    'FROM "kindred_user" u LEFT JOIN (SELECT ms."user" AS "owner", ms."community", '
+    'LEFT JOIN (SELECT ms."user" AS "owner", ms."community", '
     'ms."role", NULL AS "blocked" FROM "membership" ms WHERE ms."user" = {} UNION ALL '
     'SELECT mb."blocker", NULL, NULL, mb."blocked" FROM "member_block" mb '
-    'WHERE mb."blocker" = {}) m ON m."owner" = u."id" WHERE u."id" = {}'
+    'WHERE mb."blocker" = {}) m ON m."owner" = u."id"'
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from forum import accounts, communities, messages, notifications
+from forum import accounts, blocks, communities, messages, notifications
 from forum.errors import Forbidden, Invalid, NotFound
 from forum.tables import ConversationMember, Notification
 from tests.conftest import api_token, csrf_from, make_user, post_form, shows, sign_in, viewer_of
@@ -323,3 +323,16 @@ async def test_members_who_share_a_private_community_may_write(
             await viewer_of(admin), private_community["slug"], person["username"]
         )
     assert (await send(first, to=[second]))["status"] == "published"
+
+
+async def test_unread_counts_are_counted_once_for_someone_with_several_blocks(
+    sender, member, other_member, outsider, send
+):
+    for blocked in (other_member, outsider):  # with the membership: three rows of the join
+        await blocks.block(await viewer_of(member), blocked["username"])
+    started = await send(sender, to=[member])
+    await send(sender, "And one more thing.", conversation=started["conversation"])
+    viewer = await viewer_of(member)
+    assert viewer.blocked == {other_member["id"], outsider["id"]}
+    assert viewer.unread_messages == 2
+    assert viewer.unread_notifications == 1
