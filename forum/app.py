@@ -11,24 +11,26 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from forum import db
-from forum.auth import Signer
+from forum import db, insights, page_cache
+from forum.auth import SessionCookie, Signer
 from forum.errors import KindredError, NotFound, TooLarge
 from forum.mail import Mailer
-from forum.page_cache import PAGES
 from forum.settings import Settings
 from forum.site_settings import SiteSettingsCache
+from forum.web.session_cookie import SessionCookies
 from search.backends import create_index
 from search.writer import Writer
 
 log = logging.getLogger("kindred")
+
+SESSION_COOKIE = "kindred_session"
+SESSION_MAX_AGE = 14 * 24 * 3600  # a session cookie holds for two weeks from when it was written
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -286,7 +288,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db.bind_engine(engine)
-        PAGES.clear()  # kept pages belong to the database this app last served
+        page_cache.clear()  # kept pages belong to the database this app last served
+        insights.forget_typical()  # and so do the reply times it worked out
         await db.start(engine, settings)
         await site_settings.reload()  # forum.site_settings: pages read them from memory
         if search_writer or sends_mail:  # a server, rather than a test's app
@@ -334,10 +337,9 @@ def create_app(
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         Middleware(RefuseNul),
         Middleware(
-            SessionMiddleware,
-            secret_key=settings.secret_key,
-            session_cookie="kindred_session",
-            max_age=14 * 24 * 3600,
+            SessionCookies,
+            cookie=SessionCookie(settings.secret_key, max_age=SESSION_MAX_AGE),
+            name=SESSION_COOKIE,
             same_site="lax",
             https_only=settings.https,
         ),
