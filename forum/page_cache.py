@@ -46,3 +46,16 @@ class PageCache:
 
 
 PAGES = PageCache()
+
+# Pages' posts as presented for one standing of reader (forum.threads._standing): visitors,
+# members who neither wrote nor reacted on the page, its moderators, and each reader whose own
+# posts or reactions are on it. Keyed by the page's key too, so they move with it; each entry
+# is about 100 KB of dicts over the kept rows' values.
+PRESENTED_ENTRIES = 64
+PRESENTED = PageCache(PRESENTED_ENTRIES)
+
+
+def clear() -> None:
+    """Forget every kept page and presentation (an app starting over another database)."""
+    PAGES.clear()
+    PRESENTED.clear()

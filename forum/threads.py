@@ -30,7 +30,7 @@ from forum import (
 )
 from forum.communities import find_community
 from forum.errors import Forbidden, KindredError, NotFound
-from forum.page_cache import PAGES
+from forum.page_cache import PAGES, PRESENTED
 from forum.pagination import Page
 from forum.permissions import (
     VISITOR,
@@ -189,6 +189,36 @@ def _thread_page_arguments(viewer_id: int, thread_id: int) -> tuple[Any, ...]:
 
 # Columns of _THREAD_PAGE that are about the viewer or the cache, not the thread.
 _PAGE_EXTRAS = ("follow_state", "my_identity", "my_held", "people_version")
+
+# A thread page's row split into the thread, its community and the _PAGE_EXTRAS.
+_PageRow = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def _page_row_columns(prefix: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """(column in the row, key) for each part of _split_page_row, for columns named with
+    `prefix`: worked out once, not by testing each of a row's ~45 names on every read."""
+    thread = [column._meta.name for column in Thread._meta.columns]
+    community = [column._meta.name for column in Community._meta.columns]
+    return (
+        tuple((prefix + name, name) for name in thread),
+        tuple((f"{prefix}community.{name}", name) for name in community),
+        tuple((prefix + name, name) for name in _PAGE_EXTRAS),
+    )
+
+
+_PAGE_ROW_COLUMNS = {prefix: _page_row_columns(prefix) for prefix in ("", _PAGE_PREFIX)}
+_PAGE_ID = f"{_PAGE_PREFIX}id"
+
+
+def _split_page_row(row: dict[str, Any], prefix: str) -> _PageRow:
+    """The thread, its community and the reader's extras from a row of _THREAD_PAGE (prefix
+    "") or of _VIEWER_AND_THREAD_PAGE (prefix _PAGE_PREFIX)."""
+    thread, community, extras = _PAGE_ROW_COLUMNS[prefix]
+    return (
+        {key: row[column] for column, key in thread},
+        {key: row[column] for column, key in community},
+        {key: row[column] for column, key in extras},
+    )
 
 
 def _valid_thread_id(thread_id: Any) -> bool:
@@ -672,41 +702,37 @@ def _present_posts(
     for post in rows:
         status = post["status"]
         author = post["author"]
-        visible = status == PUBLISHED or can_view_content(viewer, post, community_id)
+        published = status == PUBLISHED
+        visible = published or can_view_content(viewer, post, community_id)
         placeholder = None if visible else PLACEHOLDERS.get(status)
-        shown = dict(post)
+        mine = signed_in and author == me
+        others = visible and signed_in and not mine
+        shown = {
+            **post,
+            "placeholder": placeholder,
+            # Only the author is told which anonymous posts are theirs.
+            "mine": mine,
+            "can_edit": visible and (mine or (signed_in and moderator)) and status != DELETED,
+            "can_delete": visible and mine and status != DELETED,
+            # Members flag others' published posts for the moderators (moderation.flags).
+            "can_flag": others and published and not suspended,
+            # Posts of someone the viewer blocked are collapsed; never one under another name,
+            # or blocking would tell who wrote it (forum.blocks).
+            "collapsed": visible and author in blocked and not anonymity.masked(post),
+            # "Send a message" to someone shown under their own name (forum.messages).
+            "can_message": others and bool(post["author_username"]) and author not in blocked,
+            "reactions": None if placeholder else summaries.get(post["id"]),
+            "accepted": published and post["id"] == accepted_post,
+            "pinned": (
+                ask_clinician
+                and published
+                and not post["is_opening"]
+                and bool(post["author_credential"])
+            ),
+            "can_react": can_reply and published and not mine,
+        }
         if placeholder:
             shown.update(body="", body_html="", label=None, author_credential=None, experience=None)
-        shown["placeholder"] = placeholder
-        mine = signed_in and author == me
-        # Only the author is told which anonymous posts are theirs.
-        shown["mine"] = mine
-        shown["can_edit"] = visible and (mine or (signed_in and moderator)) and status != DELETED
-        shown["can_delete"] = visible and mine and status != DELETED
-        # Members flag others' published posts for the moderators (moderation.flags decides).
-        shown["can_flag"] = (
-            visible and signed_in and not mine and status == PUBLISHED and not suspended
-        )
-        # Posts of someone the viewer blocked are collapsed; never one under another name, or
-        # blocking would tell who wrote it (forum.blocks).
-        shown["collapsed"] = visible and author in blocked and not anonymity.masked(post)
-        # "Send a message" to someone shown under their own name (forum.messages).
-        shown["can_message"] = (
-            visible
-            and signed_in
-            and not mine
-            and bool(post.get("author_username"))
-            and author not in blocked
-        )
-        shown["reactions"] = None if placeholder else summaries.get(post["id"])
-        shown["accepted"] = post["id"] == accepted_post and status == PUBLISHED
-        shown["pinned"] = (
-            ask_clinician
-            and not post["is_opening"]
-            and bool(shown["author_credential"])
-            and status == PUBLISHED
-        )
-        shown["can_react"] = can_reply and status == PUBLISHED and not mine
         presented.append(shown)
     return presented
 
@@ -725,7 +751,8 @@ async def get_thread(
         if _valid_thread_id(thread_id)
         else []
     )
-    return await _thread_page(viewer, found[0] if found else None, page, per_page)
+    split = _split_page_row(found[0], "") if found else None
+    return await _thread_page(viewer, split, page, per_page)
 
 
 async def get_thread_for_session(
@@ -749,26 +776,18 @@ async def get_thread_for_session(
     if viewer is None:
         return None, None
     first = rows[0]
-    row = (
-        {
-            key.removeprefix(_PAGE_PREFIX): value
-            for key, value in first.items()
-            if key.startswith(_PAGE_PREFIX)
-        }
-        if first[f"{_PAGE_PREFIX}id"] is not None
-        else None
-    )
-    return viewer, await _thread_page(viewer, row, page, per_page)
+    split = _split_page_row(first, _PAGE_PREFIX) if first[_PAGE_ID] is not None else None
+    return viewer, await _thread_page(viewer, split, page, per_page)
 
 
 async def _thread_page(
-    viewer: Viewer, row: dict[str, Any] | None, page: int, per_page: int
+    viewer: Viewer, split: _PageRow | None, page: int, per_page: int
 ) -> dict[str, Any]:
-    """get_thread's work once the thread's row (_THREAD_PAGE_COLUMNS) is read, or None."""
-    thread, community = _split_thread_row(row) if row else (None, None)
+    """get_thread's work once the thread's row (_THREAD_PAGE_COLUMNS) is read and split, or
+    None when there is no such thread."""
+    thread, community, mine = split if split else (None, None, {})
     ensure_can_view_thread(viewer, thread, community)
     assert thread is not None and community is not None
-    mine = {name: thread.pop(name) for name in _PAGE_EXTRAS}
     # Held posts are shown only to their author and moderators; the rest keep their place.
     if moderates(viewer, community["id"]):
         audience, where, args = "moderators", "1 = 1", []
@@ -792,12 +811,16 @@ async def _thread_page(
         if mine["people_version"] is not None:
             PAGES.put(key, cached)
     can_reply = _can_reply(viewer, thread, community)
-    summaries = cached.summaries
     own = cached.reacted_by.get(viewer.id) if viewer.signed_in else None
-    if own:  # the few posts this reader reacted to, with their own reactions marked
-        theirs = [row for row in cached.reaction_rows if row["post"] in own]
-        summaries = {**summaries, **reactions.summarize(viewer, list(own), theirs)}
-    posts = _present_posts(viewer, cached.rows, thread, community["id"], summaries, can_reply)
+    standing = (key, *_standing(viewer, cached, community["id"], can_reply, bool(own)))
+    posts = PRESENTED.get(standing)
+    if posts is None:
+        summaries = cached.summaries
+        if own:  # the few posts this reader reacted to, with their own reactions marked
+            theirs = [row for row in cached.reaction_rows if row["post"] in own]
+            summaries = {**summaries, **reactions.summarize(viewer, list(own), theirs)}
+        posts = _present_posts(viewer, cached.rows, thread, community["id"], summaries, can_reply)
+        PRESENTED.put(standing, posts)
     return {
         "thread": thread,
         "community": community,
@@ -811,6 +834,28 @@ async def _thread_page(
     }
 
 
+def _standing(
+    viewer: Viewer, page: _PageRows, community_id: int, can_reply: bool, reacted: bool
+) -> tuple[Any, ...]:
+    """Everything about a reader that _present_posts reads, and nothing more: readers with the
+    same standing are shown a page's posts the same way, so they share one presentation.
+
+    A reader is named only when their own posts or reactions are on the page (they see Edit
+    and Delete, or their reactions marked); the people they blocked count only where they
+    wrote on it."""
+    if not viewer.signed_in:
+        return ("visitor", can_reply)
+    me = viewer.id
+    return (
+        "member",
+        me if reacted or me in page.authors else None,
+        moderates(viewer, community_id),
+        viewer.is_suspended,
+        page.authors & viewer.blocked,
+        can_reply,
+    )
+
+
 @dataclass(frozen=True)
 class _PageRows:
     """One page of posts as every reader in one audience gets them: what forum.page_cache
@@ -821,6 +866,7 @@ class _PageRows:
     reaction_rows: list[dict[str, Any]]
     summaries: dict[int, dict[str, Any]]  # each post's reactions, as a non-reactor sees them
     reacted_by: dict[int, set[int]]  # who reacted to which of these posts
+    authors: frozenset[int]  # who wrote these posts
 
 
 async def _page_rows(
@@ -879,6 +925,7 @@ async def _page_rows(
         reaction_rows=reaction_rows,
         summaries=reactions.summarize(VISITOR, ids, reaction_rows),
         reacted_by=reacted_by,
+        authors=frozenset(row["author"] for row in rows if row["author"] is not None),
     )
 
 

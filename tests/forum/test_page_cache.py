@@ -4,6 +4,8 @@ stale: every change a page shows moves a version in the same transaction, whoeve
 Each test reads the page first, so the next read would be served from memory if nothing had
 moved, then changes one thing and reads again."""
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,3 +261,89 @@ async def test_a_signed_in_reader_gets_404_for_a_thread_that_is_not_there(client
     await sign_in(client, member)
     assert (await client.get("/t/999999")).status_code == 404
     assert (await client.get("/t/0")).status_code == 404
+
+
+# Presentations shared by readers of the same standing (forum.threads._standing) -------------
+
+
+def edit_links(response: Any) -> set[str]:
+    return set(re.findall(r'href="/p/(\d+)/edit"', response.text))
+
+
+async def test_each_reader_sees_edit_on_their_own_posts_only_after_others_read_the_page(
+    client, reader, conversation, member, outsider, community, make_client
+):
+    opening = str(conversation["thread"]["post_id"])
+    reply = str(conversation["reply"]["id"])
+    await sign_in(client, member)
+    assert edit_links(await page(client, conversation)) == {opening}
+    assert edit_links(await page(reader, conversation)) == {reply}
+    async with make_client() as third, make_client() as visitor:
+        await sign_in(third, outsider)
+        assert '/react"' not in (await page(third, conversation)).text  # joins to react
+        await communities.join(await viewer_of(outsider), community["slug"])
+        for _ in range(2):  # the second read is the shared presentation
+            response = await page(third, conversation)
+            assert edit_links(response) == set()
+            assert f'href="/p/{reply}/flag"' in response.text and '/react"' in response.text
+        response = await page(visitor, conversation)
+        assert edit_links(response) == set() and "/flag" not in response.text
+    assert edit_links(await page(client, conversation)) == {opening}
+
+
+async def test_a_moderators_controls_never_reach_the_member_who_reads_next(
+    conversation, moderator, outsider, community, make_client
+):
+    await communities.join(await viewer_of(outsider), community["slug"])
+    async with make_client() as moderating, make_client() as member_only:
+        await sign_in(moderating, moderator)
+        await sign_in(member_only, outsider)
+        assert len(edit_links(await page(moderating, conversation))) == 2
+        assert edit_links(await page(member_only, conversation)) == set()
+
+
+async def test_a_readers_reactions_are_theirs_though_they_wrote_nothing_on_the_page(
+    conversation, outsider, user_factory, community, settings, make_client
+):
+    third = await user_factory(username="jonas")
+    for person in (outsider, third):
+        await communities.join(await viewer_of(person), community["slug"])
+    await reactions.react(
+        settings, await viewer_of(outsider), conversation["reply"]["id"], "support"
+    )
+    async with make_client() as reacting, make_client() as not_reacting:
+        await sign_in(reacting, outsider)
+        await sign_in(not_reacting, third)
+        assert 'aria-pressed="true"' not in (await page(not_reacting, conversation)).text
+        assert 'aria-pressed="true"' in (await page(reacting, conversation)).text
+        assert 'aria-pressed="true"' not in (await page(not_reacting, conversation)).text
+
+
+async def test_one_readers_blocks_fold_posts_for_them_alone(
+    client, reader, conversation, member, other_member
+):
+    await blocks.block(await viewer_of(member), other_member["username"])
+    await sign_in(client, member)
+    assert "whom you blocked" in (await page(client, conversation)).text
+    await blocks.block(await viewer_of(other_member), member["username"])
+    response = await page(reader, conversation)
+    assert "whom you blocked" in response.text and 'href="/messages/new' not in response.text
+    await blocks.unblock(await viewer_of(member), other_member["username"])
+    assert "whom you blocked" not in (await page(client, conversation)).text
+
+
+async def test_a_suspended_reader_is_not_offered_flags_the_reader_before_them_was(
+    conversation, outsider, community, admin, make_client
+):
+    await communities.join(await viewer_of(outsider), community["slug"])
+    async with make_client() as first, make_client() as suspended:
+        await sign_in(first, outsider)
+        assert "/flag" in (await page(first, conversation)).text
+        await sign_in(suspended, outsider)
+        await db.raw(
+            'UPDATE "kindred_user" SET "status" = {}, "suspended_until" = {} WHERE "id" = {}',
+            "suspended",
+            datetime.now(UTC) + timedelta(days=1),
+            outsider["id"],
+        )
+        assert "/flag" not in (await page(suspended, conversation)).text
