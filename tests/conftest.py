@@ -297,6 +297,85 @@ def reply_factory(app: Any, settings: Settings) -> Callable[..., Awaitable[dict[
     return make
 
 
+# The demo site ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The seeded demo, kept by the first test that asks for `demo_site`: a database file
+    (SQLite) or every table's rows (PostgreSQL)."""
+    return {"folder": tmp_path_factory.mktemp("demo")}
+
+
+@pytest.fixture
+async def demo_site(app: Any, settings: Settings, demo_snapshot: dict[str, Any]) -> None:
+    """This test's database holds the demo (forum.demo.seed), as after `kindred demo`.
+
+    Seeding takes about a second; the first test seeds, later ones get a copy. Tests of
+    seeding itself call demo.seed instead."""
+    from forum import demo
+
+    if "rows" not in demo_snapshot:
+        await demo.seed(settings)
+        demo_snapshot["rows"] = await _snapshot(settings, demo_snapshot["folder"])
+    else:
+        await _restore(settings, demo_snapshot["rows"])
+
+
+def _sqlite_path(settings: Settings) -> str:
+    return settings.database_url.removeprefix("sqlite:///")
+
+
+async def _snapshot(settings: Settings, folder: Path) -> Any:
+    import sqlite3
+
+    from piccolo.apps.migrations.tables import Migration
+
+    if ENGINE == "sqlite":
+        copy = folder / "demo.db"
+        with sqlite3.connect(_sqlite_path(settings)) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        return copy
+    import asyncpg
+
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        tables = [t._meta.tablename for t in db.all_tables() if t is not Migration]
+        return {name: await connection.fetch(f'SELECT * FROM "{name}"') for name in tables}
+    finally:
+        await connection.close()
+
+
+async def _restore(settings: Settings, rows: Any) -> None:
+    """Copy the snapshot into this test's (empty, migrated) database, under the app's feet:
+    SQLite's backup replaces the file's pages; PostgreSQL's rows go in without triggers, which
+    would otherwise count and notify as if they were being written anew."""
+    import sqlite3
+
+    if ENGINE == "sqlite":
+        with sqlite3.connect(rows) as source, sqlite3.connect(_sqlite_path(settings)) as target:
+            source.backup(target)
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        async with connection.transaction():
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            for name, records in rows.items():
+                await connection.execute(f'DELETE FROM "{name}"')  # what the app's start wrote
+                if records:
+                    await connection.copy_records_to_table(
+                        name, records=records, columns=list(records[0].keys())
+                    )
+                    await connection.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                        f'(SELECT MAX("id") FROM "{name}"))'
+                    )
+    finally:
+        await connection.close()
+
+
 # Browsers and programs ---------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

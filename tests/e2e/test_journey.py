@@ -61,7 +61,7 @@ def test_newcomer_registers_joins_asks_and_reads_a_reply(
 
     expect(page).to_have_url(re.compile(r"/t/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
-    expect(page.get_by_role("status")).to_contain_text("usually reply within a few hours")
+    expect(page.get_by_role("status")).to_contain_text("Your post is up")
     question = page.locator("ol.posts > li").first
     expect(question.locator("strong")).to_have_text("safe")
     expect(question.get_by_role("listitem")).to_have_text(

@@ -56,9 +56,8 @@ async def test_seed_summary_counts_what_it_added(app: Any, settings: Settings) -
 
 
 async def test_home_page_shows_public_communities_and_recent_conversations(
-    app: Any, settings: Settings, client: httpx.AsyncClient
+    app: Any, settings: Settings, client: httpx.AsyncClient, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     response = await client.get("/")
     assert response.status_code == 200
     for name in ("Heart failure", "Celiac disease", "Type 1 diabetes", "Long COVID"):
@@ -69,9 +68,8 @@ async def test_home_page_shows_public_communities_and_recent_conversations(
 
 
 async def test_community_page_lists_its_conversations_most_recent_first(
-    app: Any, settings: Settings, client: httpx.AsyncClient
+    app: Any, settings: Settings, client: httpx.AsyncClient, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     response = await client.get("/c/celiac")
     assert response.status_code == 200
     celiac = [c for c in demo.CONVERSATIONS if c.community == "celiac"]
@@ -83,9 +81,8 @@ async def test_community_page_lists_its_conversations_most_recent_first(
 
 
 async def test_thread_page_shows_the_clinicians_answer(
-    app: Any, settings: Settings, client: httpx.AsyncClient
+    app: Any, settings: Settings, client: httpx.AsyncClient, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     thread = await Thread.select(Thread.id).where(Thread.title.like("Does daily weighing%")).first()
     response = await client.get(f"/t/{thread['id']}")
     assert response.status_code == 200
@@ -94,17 +91,15 @@ async def test_thread_page_shows_the_clinicians_answer(
 
 
 async def test_private_circle_is_hidden_from_visitors(
-    app: Any, settings: Settings, client: httpx.AsyncClient
+    app: Any, settings: Settings, client: httpx.AsyncClient, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     response = await client.get("/c/caregivers-circle")
     assert response.status_code == 404
 
 
 async def test_each_thread_was_last_active_when_its_newest_post_was_written(
-    app: Any, settings: Settings
+    app: Any, settings: Settings, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     now = datetime.now(UTC)
     for thread in await Thread.select(Thread.id, Thread.created_at, Thread.last_activity_at):
         posts = await Post.select(Post.created_at).where(Post.thread == thread["id"])
@@ -115,15 +110,15 @@ async def test_each_thread_was_last_active_when_its_newest_post_was_written(
 
 
 async def test_demo_members_sign_in_with_the_demo_password(
-    app: Any, settings: Settings, client: httpx.AsyncClient
+    app: Any, settings: Settings, client: httpx.AsyncClient, demo_site: None
 ) -> None:
-    await demo.seed(settings)
     await sign_in(client, {"username": "maria_celiac", "password": demo.PASSWORD})
     response = await client.get("/c/celiac")
     assert "Leave this community" in response.text
 
 
-async def test_seeding_twice_says_the_data_is_already_there(app: Any, settings: Settings) -> None:
-    await demo.seed(settings)
+async def test_seeding_twice_says_the_data_is_already_there(
+    app: Any, settings: Settings, demo_site: None
+) -> None:
     with pytest.raises(Conflict):
         await demo.seed(settings)

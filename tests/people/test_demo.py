@@ -3,14 +3,12 @@ and accepted answers, all put in through the services."""
 
 from __future__ import annotations
 
-from forum import demo
 from forum.tables import Thread
 
 
 async def test_the_demo_clinicians_answers_carry_their_badge_and_are_accepted(
-    app, settings, client
+    app, settings, client, demo_site
 ):
-    await demo.seed(settings)
     thread = (
         await Thread.select(Thread.id, Thread.expert_answered)
         .where(Thread.title == "Does daily weighing really matter?")
@@ -23,8 +21,7 @@ async def test_the_demo_clinicians_answers_carry_their_badge_and_are_accepted(
     assert "Caregiver · since" in page.text
 
 
-async def test_the_demo_shows_a_long_time_patients_tag(app, settings, client):
-    await demo.seed(settings)
+async def test_the_demo_shows_a_long_time_patients_tag(app, settings, client, demo_site):
     thread = (
         await Thread.select(Thread.id).where(Thread.title.like("First year after diagnosis%"))
     )[0]

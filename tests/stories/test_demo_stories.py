@@ -9,8 +9,9 @@ from forum.settings import Settings
 from forum.tables import Story, StoryComment
 
 
-async def test_the_demo_shares_stories_with_comments(app: Any, settings: Settings, client) -> None:
-    await demo.seed(settings)
+async def test_the_demo_shares_stories_with_comments(
+    app: Any, settings: Settings, client, demo_site: None
+) -> None:
     rows = await Story.select().order_by(Story.id)
     assert [row["status"] for row in rows] == ["published"] * len(demo.STORIES)
     assert all(row["consent_confirmed_at"] is not None for row in rows)
