@@ -126,10 +126,14 @@ class SearchIndex(Protocol):
         ...
 
     async def rebuild(
-        self, batches: AsyncIterator[Sequence[Document]], progress: Progress | None = None
+        self,
+        batches: AsyncIterator[Sequence[Document]],
+        total: int = 0,
+        progress: Progress | None = None,
     ) -> int:
-        """Replace the whole index with these documents; searches see the old index until the
-        new one is complete. Returns the number of documents."""
+        """Replace the whole index with these documents (about `total` of them, for
+        `progress`); searches see the old index until the new one is complete. Returns the
+        number of documents."""
         ...
 
     async def search(self, request: SearchRequest) -> Results:
