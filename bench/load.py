@@ -543,7 +543,7 @@ class Result:
     mail_sent_not_delivered: int
     mail_pending: int
     mail_per_second: float  # delivered while the backlog drained after the load
-    mail_stuck_sending: int  # claimed by a killed process before delivery: sent again later
+    mail_stuck_sending: int  # claimed by a killed process before delivery, still not sent
     mail_stuck_delivered: int  # ... yet already delivered: would arrive twice (must be 0)
     mail_interrupted: int  # killed during delivery: never sent again
     mail_interrupted_lost: int  # ... and the sink never got it: lost, in that window only
@@ -934,8 +934,11 @@ async def verify(
     stuck_rows = await db.raw(
         'SELECT "id", "key" FROM "mail_outbox" WHERE "status" = {}', "sending"
     )
+    # Left "delivering" by the killed process; a restarted one sets them "interrupted" at once.
     interrupted_rows = await db.raw(
-        'SELECT "id", "key" FROM "mail_outbox" WHERE "status" = {}', "delivering"
+        'SELECT "id", "key" FROM "mail_outbox" WHERE "status" IN ({}, {})',
+        "delivering",
+        "interrupted",
     )
     host = urlparse(state.base).hostname or "localhost"
     expected = {message_id(row["id"], row["key"], host) for row in sent_rows}
@@ -1042,7 +1045,7 @@ def table(result: Result) -> str:
         f"{result.duplicate_mail_rows}, sent but not delivered {result.mail_sent_not_delivered}, "
         f"still pending {result.mail_pending} (backlog drained at {result.mail_per_second}/s)"
         f"; a killed process left {result.mail_stuck_sending}"
-        f" claimed before delivery (to go later; already delivered: "
+        f" claimed before delivery and still unsent (already delivered: "
         f"{result.mail_stuck_delivered}) and {result.mail_interrupted} mid-delivery (never sent "
         f"again; not received: {result.mail_interrupted_lost})",
     ]

@@ -11,10 +11,12 @@ MAX_ATTEMPTS. Delivery goes through SMTP when KINDRED_SMTP_HOST is set, and othe
 .eml files in <data dir>/mail/, named by the row, so a retried row overwrites its own file.
 
 Just before delivery the row becomes "delivering". A process that dies leaves its rows behind:
-"sending" ones never reached delivery and go back to the queue after STALE_CLAIM; "delivering"
-ones may have left (kill -9 between the SMTP server's "250 queued" and marking the row sent), so
-they become "interrupted" and are never sent again. A crash never makes a mail go twice; in
-the few milliseconds of one SMTP exchange it may make one go not at all (docs/reliability.md).
+"sending" ones never reached delivery and go back to the queue; "delivering" ones may have left
+(kill -9 between the SMTP server's "250 queued" and marking the row sent), so they become
+"interrupted" and are never sent again. Either happens after STALE_CLAIM, or at the next round
+of any sender on the same machine, which can tell that the process is gone (forum.liveness).
+A crash never makes a mail go twice; in the few milliseconds of one SMTP exchange it may make
+one go not at all (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -25,18 +27,19 @@ import hashlib
 import logging
 import os
 import smtplib
-import socket
 import ssl
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, available_timezones
 
-from forum import accounts, db, notifications
+from forum import accounts, db, liveness, notifications
 from forum.auth import Signer
 from forum.errors import NotFound
 from forum.permissions import Viewer, ensure_signed_in
@@ -50,6 +53,7 @@ MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=15)
 POLL_SECONDS = 5.0
 DIGEST_CHECK_SECONDS = 60.0
+DIGEST_HOUR = 7  # a member's digest comes from 7 in the morning of their time zone
 BATCH = 20
 UNSUBSCRIBE = "unsubscribe"
 
@@ -66,33 +70,52 @@ async def email_settings(viewer: Viewer) -> dict[str, Any]:
     """The viewer's e-mail address and how they want mail."""
     ensure_signed_in(viewer)
     rows = await db.raw(
-        'SELECT u."email", s."mode" FROM "kindred_user" u '
+        'SELECT u."email", s."mode", s."time_zone" FROM "kindred_user" u '
         'LEFT JOIN "email_setting" s ON s."user" = u."id" WHERE u."id" = {}',
         viewer.id,
     )
-    row = rows[0] if rows else {"email": None, "mode": None}
-    return {"email": row["email"] or "", "mode": row["mode"] or notifications.DEFAULT_EMAIL_MODE}
+    row = rows[0] if rows else {"email": None, "mode": None, "time_zone": None}
+    return {
+        "email": row["email"] or "",
+        "mode": row["mode"] or notifications.DEFAULT_EMAIL_MODE,
+        "time_zone": row["time_zone"] or "UTC",
+    }
 
 
-async def set_mode(user_id: int, mode: str) -> None:
+async def set_mode(user_id: int, mode: str, time_zone: str | None = None) -> None:
+    """Store how often a member wants e-mail and, when given, their time zone."""
     now = datetime.now(UTC)
+    keep = "" if time_zone is None else ', "time_zone" = EXCLUDED."time_zone"'
     await db.raw(
-        'INSERT INTO "email_setting" ("user", "mode", "updated_at") VALUES ({}, {}, {}) '
-        'ON CONFLICT ("user") DO UPDATE SET "mode" = EXCLUDED."mode", '
-        '"updated_at" = EXCLUDED."updated_at"',
+        'INSERT INTO "email_setting" ("user", "mode", "time_zone", "updated_at") '
+        'VALUES ({}, {}, {}, {}) ON CONFLICT ("user") DO UPDATE SET "mode" = EXCLUDED."mode", '
+        f'"updated_at" = EXCLUDED."updated_at"{keep}',
         user_id,
         mode,
+        time_zone or "UTC",
         now,
     )
 
 
-async def update_email_settings(viewer: Viewer, *, mode: Any, email: Any = None) -> dict[str, Any]:
-    """Choose none, immediate or daily, and (optionally) the address mail goes to. Suspended
-    people too: stopping e-mail must always work."""
+async def update_email_settings(
+    viewer: Viewer, *, mode: Any, email: Any = None, time_zone: Any = None
+) -> dict[str, Any]:
+    """Choose none, immediate or daily, and (optionally) the address mail goes to and the time
+    zone whose mornings the digest comes in. Suspended people too: stopping e-mail must always
+    work."""
     ensure_signed_in(viewer)
     assert viewer.id is not None
     form = Form()
     mode_value = form.choice("mode", mode, EMAIL_MODES, label="E-mail")
+    zone = None
+    if time_zone is not None:
+        if isinstance(time_zone, str) and time_zone in time_zones():
+            zone = time_zone
+        else:
+            form.fail(
+                "time_zone",
+                "Choose a time zone from the list, such as Europe/London or America/Chicago.",
+            )
     address = None
     if email is not None:
         address = accounts._check_email(form, email)
@@ -102,7 +125,7 @@ async def update_email_settings(viewer: Viewer, *, mode: Any, email: Any = None)
     async with db.transaction():
         if email is not None:
             await User.update({User.email: address}).where(User.id == viewer.id)
-        await set_mode(viewer.id, mode_value)
+        await set_mode(viewer.id, mode_value, zone)
     return await email_settings(viewer)
 
 
@@ -126,43 +149,68 @@ async def unsubscribe(signer: Signer, token: str) -> dict[str, Any]:
 # The outbox -----------------------------------------------------------------------------------
 
 
-def digest_period(now: datetime) -> tuple[datetime, datetime]:
-    """The UTC day before `now`: the period the next digest covers."""
-    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return end - timedelta(days=1), end
+def digest_period(now: datetime, zone: str = "UTC") -> tuple[datetime, datetime]:
+    """The day in `zone` that the latest digest due at `now` covers, as UTC times: yesterday
+    from DIGEST_HOUR in the morning, the day before until then (already sent by then)."""
+    local = now.astimezone(ZoneInfo(zone))
+    day = local.date() - timedelta(days=1 if local.hour >= DIGEST_HOUR else 2)
+    start = datetime.combine(day, time(), ZoneInfo(zone))
+    end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """The IANA time zones members may choose, UTC first."""
+    return ("UTC", *sorted(zone for zone in available_timezones() if zone != "UTC"))
 
 
 async def enqueue_digests(now: datetime | None = None) -> int:
-    """One digest row per member on the daily digest with unread notifications from the
-    previous UTC day. Safe to call as often as you like: the key makes it once per day."""
+    """One digest row per member on the daily digest with unread notifications from their
+    previous day, from DIGEST_HOUR in their time zone. Safe to call as often as you like: the
+    key makes it once per member and day."""
     now = now or datetime.now(UTC)
-    start, end = digest_period(now)
-    day = start.strftime("%Y-%m-%d")
-    rows = await db.raw(
-        'INSERT INTO "mail_outbox" ("key", "user", "kind", "period_start", "period_end", '
-        '"status", "attempts", "next_attempt_at", "last_error", "created_at") '
-        "SELECT 'digest:' || CAST(u.\"id\" AS VARCHAR(20)) || {}, u.\"id\", 'digest', {}, {}, "
-        "'pending', 0, {}, '', {} "
-        'FROM "kindred_user" u LEFT JOIN "email_setting" s ON s."user" = u."id" '
-        'WHERE COALESCE(s."mode", {}) = {} AND u."email" IS NOT NULL AND u."email" <> {} '
-        'AND u."status" NOT IN ({}, {}) AND EXISTS (SELECT 1 FROM "notification" n '
-        'WHERE n."user" = u."id" AND n."read_at" IS NULL AND n."created_at" >= {} '
-        'AND n."created_at" < {}) '
-        'ON CONFLICT ("key") DO NOTHING RETURNING "id"',
-        f":{day}",
-        start,
-        end,
-        now,
-        now,
+    daily = 'COALESCE(s."mode", {}) = {}'
+    zones = await db.raw(
+        'SELECT DISTINCT COALESCE(s."time_zone", {}) AS "zone" FROM "kindred_user" u '
+        f'LEFT JOIN "email_setting" s ON s."user" = u."id" WHERE {daily}',
+        "UTC",
         notifications.DEFAULT_EMAIL_MODE,
         "daily",
-        "",
-        "deleted",
-        "banned",
-        start,
-        end,
     )
-    return len(rows)
+    queued = 0
+    for zone in sorted(row["zone"] for row in zones if row["zone"] in time_zones()):
+        start, end = digest_period(now, zone)
+        day = start.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+        rows = await db.raw(
+            'INSERT INTO "mail_outbox" ("key", "user", "kind", "period_start", "period_end", '
+            '"status", "attempts", "next_attempt_at", "last_error", "created_at") '
+            "SELECT 'digest:' || CAST(u.\"id\" AS VARCHAR(20)) || {}, u.\"id\", 'digest', {}, "
+            "{}, 'pending', 0, {}, '', {} "
+            'FROM "kindred_user" u LEFT JOIN "email_setting" s ON s."user" = u."id" '
+            f'WHERE {daily} AND COALESCE(s."time_zone", {{}}) = {{}} '
+            'AND u."email" IS NOT NULL AND u."email" <> {} '
+            'AND u."status" NOT IN ({}, {}) AND EXISTS (SELECT 1 FROM "notification" n '
+            'WHERE n."user" = u."id" AND n."read_at" IS NULL AND n."created_at" >= {} '
+            'AND n."created_at" < {}) '
+            'ON CONFLICT ("key") DO NOTHING RETURNING "id"',
+            f":{day}",
+            start,
+            end,
+            now,
+            now,
+            notifications.DEFAULT_EMAIL_MODE,
+            "daily",
+            "UTC",
+            zone,
+            "",
+            "deleted",
+            "banned",
+            start,
+            end,
+        )
+        queued += len(rows)
+    return queued
 
 
 async def _claim(row_id: int, worker: str, now: datetime) -> dict[str, Any] | None:
@@ -181,10 +229,13 @@ async def _claim(row_id: int, worker: str, now: datetime) -> dict[str, Any] | No
 
 async def _finish(
     row_id: int, worker: str, status: str, error: str = "", retry_at: datetime | None = None
-) -> None:
-    await db.raw(
+) -> bool:
+    """Move a row this worker claimed on; False when the claim is no longer its own (it was
+    released as stale and maybe taken by another worker)."""
+    rows = await db.raw(
         'UPDATE "mail_outbox" SET "status" = {}, "last_error" = {}, "sent_at" = {}, '
-        '"next_attempt_at" = COALESCE({}, "next_attempt_at") WHERE "id" = {} AND "claimed_by" = {}',
+        '"next_attempt_at" = COALESCE({}, "next_attempt_at") WHERE "id" = {} AND "claimed_by" = {} '
+        'RETURNING "id"',
         status,
         error[:2000],
         datetime.now(UTC) if status == "sent" else None,
@@ -192,25 +243,39 @@ async def _finish(
         row_id,
         worker,
     )
+    return bool(rows)
 
 
 async def release_stale(now: datetime) -> int:
     """Rows a dead process left "sending" go back to the queue; those it left "delivering" may
-    have been delivered, and are set aside rather than sent twice. Returns the rows re-queued."""
+    have been delivered, and are set aside rather than sent twice. Returns the rows re-queued.
+
+    A process is taken for dead once its claim is STALE_CLAIM old, or at once when it ran on
+    this machine and no longer does (forum.liveness): after a crash and restart, its mail goes
+    out at the next round instead of a quarter of an hour later."""
+    holders = await db.raw(
+        'SELECT DISTINCT "claimed_by" FROM "mail_outbox" '
+        'WHERE "status" IN ({}, {}) AND "claimed_at" >= {}',
+        "sending",
+        "delivering",
+        now - STALE_CLAIM,
+    )
+    gone = [row["claimed_by"] for row in holders if liveness.is_gone(row["claimed_by"] or "")]
+    dead = '("claimed_at" < {}' + "".join(' OR "claimed_by" = {}' for _ in gone) + ")"
     await db.raw(
-        'UPDATE "mail_outbox" SET "status" = {}, "last_error" = {} '
-        'WHERE "status" = {} AND "claimed_at" < {}',
+        f'UPDATE "mail_outbox" SET "status" = {{}}, "last_error" = {{}} WHERE "status" = {{}} AND {dead}',
         "interrupted",
         "The sender stopped during delivery; not sent again, so that it never arrives twice.",
         "delivering",
         now - STALE_CLAIM,
+        *gone,
     )
     rows = await db.raw(
-        'UPDATE "mail_outbox" SET "status" = {} WHERE "status" = {} AND "claimed_at" < {} '
-        'RETURNING "id"',
+        f'UPDATE "mail_outbox" SET "status" = {{}} WHERE "status" = {{}} AND {dead} RETURNING "id"',
         "pending",
         "sending",
         now - STALE_CLAIM,
+        *gone,
     )
     return len(rows)
 
@@ -402,7 +467,7 @@ async def send_due(
 ) -> int:
     """Send up to `limit` mails that are due; how many were sent."""
     transport = transport or transport_for(settings)
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    worker = worker or liveness.worker_name()
     now = now or datetime.now(UTC)
     await release_stale(now)
     due = await db.raw(
@@ -426,7 +491,9 @@ async def send_due(
                 await _finish(row["id"], worker, "skipped")
                 continue
             message = build_message(settings, signer, row, recipient, mail)
-            await _finish(row["id"], worker, "delivering")  # from here on it may have left
+            if not await _finish(row["id"], worker, "delivering"):
+                continue  # held so long its claim was released: another worker sends it
+            # From here on it may have left.
             await transport.deliver(message, f"{row['id']:08d}-{row['kind']}")
         except Exception as error:
             attempts = int(row["attempts"])

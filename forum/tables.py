@@ -335,11 +335,13 @@ EMAIL_MODES = ("none", "immediate", "daily")
 
 
 class EmailSetting(Table, tablename="email_setting"):
-    """How a member wants e-mail: none, each notification at once, or a daily digest.
-    No row means the default (the daily digest). One row per member (unique index)."""
+    """How a member wants e-mail: none, each notification at once, or a daily digest, which
+    comes in the morning of their time zone (an IANA name). No row means the default (the
+    daily digest, UTC). One row per member (unique index)."""
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     mode = Varchar(length=16, default="daily")
+    time_zone = Varchar(length=64, default="UTC")
     updated_at = Timestamptz()
 
 

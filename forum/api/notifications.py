@@ -49,8 +49,15 @@ FOLLOW = obj(
     ["kind", "id", "state"],
 )
 EMAIL = obj(
-    {"email": {"type": "string"}, "mode": {"type": "string", "enum": list(EMAIL_MODES)}},
-    ["email", "mode"],
+    {
+        "email": {"type": "string"},
+        "mode": {"type": "string", "enum": list(EMAIL_MODES)},
+        "time_zone": {
+            "type": "string",
+            "description": "IANA name; the daily digest comes around 7 in its mornings",
+        },
+    },
+    ["email", "mode", "time_zone"],
 )
 
 
@@ -160,10 +167,11 @@ async def get_email(request: Request) -> Response:
 @operation(
     "PUT",
     "/me/email",
-    "Choose no e-mail, each notification at once, or a daily digest",
+    "Choose no e-mail, each notification at once, or a daily digest, and the time zone whose "
+    "mornings the digest comes in",
     auth=True,
     body=obj(
-        {"mode": string(16, enum=list(EMAIL_MODES)), "email": string(254)},
+        {"mode": string(16, enum=list(EMAIL_MODES)), "email": string(254), "time_zone": string(64)},
         ["mode"],
     ),
     response=EMAIL,
@@ -173,5 +181,7 @@ async def put_email(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
     body = await json_body(request)
     return ok(
-        await mail.update_email_settings(viewer, mode=body.get("mode"), email=body.get("email"))
+        await mail.update_email_settings(
+            viewer, mode=body.get("mode"), email=body.get("email"), time_zone=body.get("time_zone")
+        )
     )

@@ -100,6 +100,7 @@ async def settings_page(request: Request) -> Response:
     me = await accounts.get_user_row(viewer.id)  # type: ignore[arg-type]
     extras = await people.settings_extras(viewer)  # privacy, export, deleting the account
     extras["email_settings"] = await mail.email_settings(viewer)  # forum.mail
+    extras["time_zones"] = mail.time_zones()
     if request.method == "GET":
         return await page(request, "accounts/settings.html", {"values": me, **extras})
     form = await read_form(request)

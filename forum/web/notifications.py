@@ -92,7 +92,10 @@ async def email_settings(request: Request) -> Response:
     form = await read_form(request)
     try:
         await mail.update_email_settings(
-            viewer, mode=form.get("email_mode"), email=str(form.get("email", ""))
+            viewer,
+            mode=form.get("email_mode"),
+            email=str(form.get("email", "")),
+            time_zone=form.get("time_zone"),
         )
     except KindredError as error:
         message = error.message if not error.fields else " ".join(error.fields.values())

@@ -205,6 +205,7 @@ PAGES = {
     "sign-in": ("visitor", "/login", "Sign in"),
     "registration": ("visitor", "/register", "Join Kindred"),
     "moderation queue": ("admin", "/mod", THREAD_TITLE),
+    "settings": ("asker", "/settings", "Your time zone"),
 }
 
 

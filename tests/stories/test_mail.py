@@ -15,11 +15,28 @@ from forum.app import create_app
 from forum.auth import Signer
 from forum.tables import MailOutbox, Notification
 from tests.conftest import post_form, sign_in, viewer_of
+from tests.forum.test_liveness import exited_process_name
 from tests.stories.conftest import body_of, mails_in, set_email
 
 
+@pytest.fixture
+def queue_mails(member, other_member, community, thread_factory, reply_factory):
+    """Replies to a member who wants each by e-mail at once: the ids of the mails queued."""
+
+    async def queue(count: int) -> list[int]:
+        await set_email(member, "immediate")
+        thread = await thread_factory(community=community, author=member)
+        for number in range(count):
+            await reply_factory(thread=thread, author=other_member, body=f"Reply {number}")
+        rows = await MailOutbox.select(MailOutbox.id).order_by(MailOutbox.id)
+        return [row["id"] for row in rows]
+
+    return queue
+
+
 def tomorrow() -> datetime:
-    return datetime.now(UTC) + timedelta(days=1)
+    """Tomorrow morning in UTC, when today's digest is due (mail.DIGEST_HOUR)."""
+    return (datetime.now(UTC) + timedelta(days=1)).replace(hour=mail.DIGEST_HOUR + 1)
 
 
 async def test_immediate_mail_goes_out_once_with_an_unsubscribe_link(
@@ -120,17 +137,29 @@ async def test_email_settings_are_on_the_settings_page(client, member):
     await sign_in(client, member)
     page = await client.get("/settings")
     assert 'name="email_mode"' in page.text
+    assert "<option selected>UTC</option>" in page.text and ">America/Chicago<" in page.text
     saved = await post_form(
         client,
         "/settings/email",
-        {"email": "maria@example.org", "email_mode": "immediate"},
+        {"email": "maria@example.org", "email_mode": "immediate", "time_zone": "Europe/Berlin"},
         "/settings",
     )
     assert saved.status_code == 303
     assert (await mail.email_settings(await viewer_of(member))) == {
         "email": "maria@example.org",
         "mode": "immediate",
+        "time_zone": "Europe/Berlin",
     }
+    assert "<option selected>Europe/Berlin</option>" in (await client.get("/settings")).text
+    unknown = await post_form(
+        client,
+        "/settings/email",
+        {"email": "maria@example.org", "email_mode": "daily", "time_zone": "Mars/Olympus"},
+        "/settings",
+    )
+    assert unknown.status_code == 303
+    assert "Choose a time zone from the list" in (await client.get("/settings")).text
+    assert (await mail.email_settings(await viewer_of(member)))["mode"] == "immediate"
     refused = await post_form(
         client, "/settings/email", {"email": "", "email_mode": "daily"}, "/settings"
     )
@@ -210,16 +239,8 @@ async def test_a_failed_send_is_retried_later_and_given_up_after_the_limit(
     assert row["status"] == "failed" and row["attempts"] == mail.MAX_ATTEMPTS
 
 
-async def test_a_sender_killed_mid_delivery_never_makes_a_mail_go_twice(
-    app, settings, member, other_member, community, thread_factory, reply_factory
-):
-    await set_email(member, "immediate")
-    thread = await thread_factory(community=community, author=member)
-    for number in range(2):
-        await reply_factory(thread=thread, author=other_member, body=f"Reply {number}")
-    first, second = [
-        row["id"] for row in await MailOutbox.select(MailOutbox.id).order_by(MailOutbox.id)
-    ]
+async def test_a_sender_killed_mid_delivery_never_makes_a_mail_go_twice(app, settings, queue_mails):
+    first, second = await queue_mails(2)
     delivered: list[str] = []
 
     class KilledMidDelivery:
@@ -364,3 +385,37 @@ async def test_the_smtp_transport_logs_in_and_sends(monkeypatch, settings):
         ("send", "maria@example.org"),
         ("quit",),
     ]
+
+
+@pytest.mark.skipif(not mail.liveness._machine(), reason="needs Linux's /proc")
+async def test_mail_a_crashed_process_claimed_goes_out_at_the_next_round_not_much_later(
+    app, settings, queue_mails
+):
+    first, second = await queue_mails(2)
+    crashed, now = exited_process_name(), datetime.now(UTC)
+    assert await mail._claim(first, crashed, now) is not None
+    assert await mail._claim(second, crashed, now) is not None
+    assert await mail._finish(second, crashed, "delivering")  # it may have left: never again
+
+    assert await mail.send_due(settings, app.state.signer, now=now + timedelta(seconds=5)) == 1
+    statuses = {row["id"]: row["status"] for row in await MailOutbox.select()}
+    assert statuses == {first: "sent", second: "interrupted"}
+
+
+async def test_a_living_senders_claim_waits_for_it(app, settings, queue_mails):
+    [row_id] = await queue_mails(1)
+    now = datetime.now(UTC)
+    assert await mail._claim(row_id, mail.liveness.worker_name(), now) is not None
+    assert await mail.send_due(settings, app.state.signer, now=now + timedelta(minutes=1)) == 0
+    assert (await MailOutbox.select().first())["status"] == "sending"
+
+
+async def test_a_sender_whose_claim_was_released_leaves_the_mail_to_its_new_sender(
+    app, settings, queue_mails
+):
+    [row_id] = await queue_mails(1)
+    stuck, now = "a sender stuck for half an hour", datetime.now(UTC)
+    assert await mail._claim(row_id, stuck, now - mail.STALE_CLAIM * 2) is not None
+    assert await mail.send_due(settings, app.state.signer, now=now) == 1
+    assert await mail._finish(row_id, stuck, "delivering") is False  # so it does not deliver again
+    assert (await MailOutbox.select().first())["status"] == "sent"
