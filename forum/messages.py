@@ -65,6 +65,7 @@ BODY_MAX = 20_000
 SUBJECT_MAX = 200
 MAX_RECIPIENTS = 9
 MAX_SHARED = 10  # earlier messages a reporter may share with a report
+MESSAGES_PER_PAGE = 100  # of a conversation, the latest first; earlier ones a link away
 REPORTS_PER_HOUR = 20
 REPORTING_TOO_FAST = "You've reported a lot in the last hour. Please wait a while."
 DEFAULT_AUDIENCE = "communities"
@@ -74,8 +75,11 @@ AUDIENCE_NAMES = {
     "nobody": "Nobody",
 }
 REPORT_REASONS = ("harassment", "spam", "misinformation", "privacy", "crisis", "other")
+# Taken back by its sender (unsend_message): its words are gone from the database too.
+UNSENT = "unsent"
 PLACEHOLDERS = {
     DELETED: "This message was deleted with its sender's account.",
+    UNSENT: "This message was unsent by its sender.",
     HIDDEN: "This message is hidden while a moderator looks at it.",
     REMOVED: "This message was removed by a moderator.",
 }
@@ -573,34 +577,45 @@ def _present(viewer: Viewer, message: dict[str, Any]) -> dict[str, Any]:
     shown["can_report"] = (
         not mine and message["sender"] is not None and message["status"] == PUBLISHED
     )
+    shown["can_unsend"] = mine and message["status"] == PUBLISHED
     return shown
 
 
 async def get_conversation(
-    viewer: Viewer, conversation_id: Any, *, mark_read: bool = True
+    viewer: Viewer, conversation_id: Any, *, mark_read: bool = True, before: int | None = None
 ) -> dict[str, Any]:
-    """A conversation the viewer is in: who is in it, its messages (their own held ones too),
-    whether they can reply; reading it marks it read, with its notifications."""
+    """A conversation the viewer is in: who is in it, its latest MESSAGES_PER_PAGE messages
+    (their own held ones too), or those before the message `before`, and whether they can
+    reply. Reading the latest marks it read, with its notifications. `earlier_before` is where
+    the page of earlier messages starts, None when there are none."""
     membership = await _membership(viewer, conversation_id)
     conversation_id = membership["conversation"]
     others = await _others(viewer, conversation_id)
+    older = [before] if before else []
     rows = await db.raw(
         'SELECT m."id", m."sender", m."body", m."body_html", m."status", m."label", '
         'm."created_at", u."username" AS "sender_username", '
         'u."display_name" AS "sender_display_name" FROM "private_message" m '
         'LEFT JOIN "kindred_user" u ON u."id" = m."sender" '
         'WHERE m."conversation" = {} AND (m."status" <> {} OR m."sender" = {}) '
-        'ORDER BY m."id" DESC LIMIT 500',
+        + ('AND m."id" < {} ' if older else "")
+        + 'ORDER BY m."id" DESC LIMIT {}',
         conversation_id,
         HELD,
         viewer.id,
+        *older,
+        MESSAGES_PER_PAGE + 1,
     )
+    has_earlier = len(rows) > MESSAGES_PER_PAGE
+    rows = rows[:MESSAGES_PER_PAGE]
     rows.reverse()
     messages = [_present(viewer, row) for row in rows]
     problem = await _reply_problem(viewer, others)
-    if mark_read:
+    if mark_read and not older:
         await mark_read_up_to(viewer, conversation_id, rows)
     return {
+        "earlier_before": rows[0]["id"] if has_earlier else None,
+        "before": before,
         "conversation": {
             "id": conversation_id,
             "subject": membership["subject"],
@@ -818,3 +833,53 @@ async def get_message(viewer: Viewer, message_id: Any) -> dict[str, Any]:
     if rows[0]["status"] == HELD and rows[0]["sender"] != viewer.id:
         raise NotFound("We couldn't find that message.")
     return _present(viewer, rows[0])
+
+
+WITH_MODERATORS = (
+    "This message is with the moderators (it was reported or is being reviewed), so it stays "
+    "as it is until they have looked at it."
+)
+
+
+async def unsend_message(viewer: Viewer, message_id: Any) -> dict[str, Any]:
+    """The sender takes a message back: everyone in the conversation sees a placeholder in its
+    place, its words are erased from the database, and an unread notification of it goes.
+
+    A message sent with a private detail by mistake should not stay in someone else's inbox.
+    Not once it is with the moderators (reported, or in their queue): what they are looking at
+    stays as it was. Unsending twice is no error."""
+    ensure_signed_in(viewer)
+    message = await get_message(viewer, message_id)
+    if message["sender"] != viewer.id:
+        raise NotFound("We couldn't find that message.")
+    if message["status"] == UNSENT:
+        return message
+    if message["status"] != PUBLISHED:
+        raise Conflict("Only a delivered message can be unsent.")
+    async with db.transaction():
+        rows = await db.raw(
+            'UPDATE "private_message" SET "status" = {}, "body" = {}, "body_html" = {}, '
+            '"label" = NULL WHERE "id" = {} AND "status" = {} AND NOT EXISTS (SELECT 1 FROM '
+            '"moderation_item" i WHERE i."kind" = {} AND i."object_id" = {}) RETURNING "id"',
+            UNSENT,
+            "",
+            "",
+            message["id"],
+            PUBLISHED,
+            "message",
+            message["id"],
+        )
+        if not rows:
+            raise Conflict(WITH_MODERATORS)
+        # A conversation's unread notification is its first unread message's, and stands for
+        # the ones after it too: it goes only when no later message is left for it to announce.
+        later = await db.raw(
+            'SELECT 1 FROM "private_message" WHERE "conversation" = {} AND "id" > {} '
+            'AND "status" = {} LIMIT 1',
+            message["conversation"],
+            message["id"],
+            PUBLISHED,
+        )
+        if not later:
+            await notifications.forget("message", message["id"])
+    return await get_message(viewer, message["id"])

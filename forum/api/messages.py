@@ -24,6 +24,7 @@ from forum.api.base import (
 )
 from forum.api.communities import CONFIRM_PHI, MODERATION, confirm_phi
 from forum.tables import MESSAGE_AUDIENCES
+from forum.validation import positive_int
 from forum.web.session import settings_of
 
 TAG = "messages"
@@ -55,7 +56,7 @@ MESSAGE = obj(
         "body_html": {"type": "string"},
         "status": {
             "type": "string",
-            "description": "published, held (yours, waiting), hidden, removed, deleted",
+            "description": "published, held (yours, waiting), hidden, removed, deleted, unsent",
         },
         "placeholder": {"type": ["string", "null"]},
         "label": {"type": ["string", "null"]},
@@ -74,6 +75,10 @@ CONVERSATION = obj(
         "messages": {"type": "array", "items": MESSAGE},
         "can_reply": {"type": "boolean"},
         "reply_problem": {"type": ["string", "null"]},
+        "earlier_before": {
+            "type": ["integer", "null"],
+            "description": "pass as ?before= for the earlier messages; null when there are none",
+        },
     },
     ["id", "people", "messages", "can_reply"],
 )
@@ -194,14 +199,17 @@ async def start_conversation(request: Request) -> Response:
 @operation(
     "GET",
     "/conversations/{id}",
-    "A conversation you are in, with its messages; reading it marks it read",
+    "A conversation you are in, with its latest 100 messages (reading them marks it read), or "
+    "with the 100 before the message `before`",
     auth=True,
+    query=(("before", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),),
     response=CONVERSATION,
     tag=TAG,
 )
 async def get_conversation(request: Request) -> Response:
     viewer = await api_viewer(request, required=True)
-    data = await messages.get_conversation(viewer, request.path_params["id"])
+    before = positive_int(request.query_params.get("before"), 0, maximum=2**31 - 1) or None
+    data = await messages.get_conversation(viewer, request.path_params["id"], before=before)
     conversation = data["conversation"]
     return ok(
         {
@@ -212,6 +220,7 @@ async def get_conversation(request: Request) -> Response:
             "messages": [_message(m) for m in data["messages"]],
             "can_reply": data["can_reply"],
             "reply_problem": data["reply_problem"],
+            "earlier_before": data["earlier_before"],
         }
     )
 
@@ -319,6 +328,20 @@ async def report(request: Request) -> Response:
         block_sender=body.get("block") is True,
     )
     return ok(result, 201)
+
+
+@operation(
+    "POST",
+    "/messages/{id}/unsend",
+    "Unsend your message: everyone in the conversation sees a placeholder and its words are "
+    "erased; not once it is with the moderators (409)",
+    auth=True,
+    response=MESSAGE,
+    tag=TAG,
+)
+async def unsend(request: Request) -> Response:
+    viewer = await api_viewer(request, required=True)
+    return ok(_message(await messages.unsend_message(viewer, request.path_params["id"])))
 
 
 @operation(

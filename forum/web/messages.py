@@ -106,7 +106,8 @@ async def _conversation_page(
     request: Request, conversation_id: int, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     viewer = await get_viewer(request)
-    data = await messages.get_conversation(viewer, conversation_id)
+    before = positive_int(request.query_params.get("before"), 0, maximum=2**31 - 1) or None
+    data = await messages.get_conversation(viewer, conversation_id, before=before)
     return await page(
         request,
         "messages/conversation.html",
@@ -242,6 +243,31 @@ async def report(request: Request) -> Response:
     return redirect(f"/messages/{message['conversation']}", notice, request)
 
 
+async def unsend(request: Request) -> Response:
+    """Unsending asks first (a page, so it works without JavaScript); only the POST unsends."""
+    viewer = await get_viewer(request)
+    if not viewer.signed_in:
+        return redirect("/login?next=/messages")
+    message_id = _int_param(request, "message_id")
+    message = await messages.get_message(viewer, message_id)
+    if not message["mine"]:
+        return redirect(f"/messages/{message['conversation']}")
+    if request.method == "GET":
+        return await page(request, "messages/unsend.html", {"message": message})
+    await read_form(request)
+    try:
+        await messages.unsend_message(viewer, message_id)
+    except KindredError as error:
+        if error.status == 404:
+            raise
+        return await form_failed(request, "messages/unsend.html", error, {"message": message})
+    return redirect(
+        f"/messages/{message['conversation']}#message-{message_id}",
+        "Your message is unsent: nobody in the conversation can read it any more.",
+        request,
+    )
+
+
 async def settings_page(request: Request) -> Response:
     viewer = await get_viewer(request)
     if not viewer.signed_in:
@@ -295,5 +321,6 @@ routes = [
     Route("/messages/{conversation_id:int}/leave", leave, methods=["POST"]),
     Route("/messages/{conversation_id:int}/mute", mute, methods=["POST"]),
     Route("/messages/report/{message_id:int}", report, methods=["GET", "POST"]),
+    Route("/messages/unsend/{message_id:int}", unsend, methods=["GET", "POST"]),
     Route("/u/{username}/block", block, methods=["POST"]),
 ]

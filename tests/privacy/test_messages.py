@@ -3,6 +3,7 @@ leaving, muting, notifications, and that nobody outside a conversation can read 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -336,3 +337,49 @@ async def test_unread_counts_are_counted_once_for_someone_with_several_blocks(
     assert viewer.blocked == {other_member["id"], outsider["id"]}
     assert viewer.unread_messages == 2
     assert viewer.unread_notifications == 1
+
+
+async def test_a_long_conversation_pages_back_to_its_first_message(
+    client, sender, member, send, monkeypatch
+):
+    monkeypatch.setattr(messages, "MESSAGES_PER_PAGE", 3)
+    started = await send(sender, "Message 1", to=[member])
+    for number in range(2, 8):
+        await send(sender, f"Message {number}", conversation=started["conversation"])
+    await sign_in(client, member)
+    path = f"/messages/{started['conversation']}"
+    latest = await client.get(path)
+    assert [n for n in range(1, 8) if f"Message {n}<" in latest.text] == [5, 6, 7]
+    assert await unread_messages(member) == 0
+    pages, url = [], path
+    while True:
+        found = re.search(
+            r'href="(/messages/\d+\?before=\d+)">Earlier messages', (await client.get(url)).text
+        )
+        if not found:
+            break
+        url = found.group(1)
+        page = await client.get(url)
+        pages.append([n for n in range(1, 8) if f"Message {n}<" in page.text])
+        assert "Back to the latest messages" in page.text
+    assert pages == [[2, 3, 4], [1]]  # every message once, none lost
+    headers = await api_token(client, member)
+    answer = (
+        await client.get(f"/api/v1/conversations/{started['conversation']}", headers=headers)
+    ).json()
+    assert len(answer["messages"]) == 3 and answer["earlier_before"] is not None
+    earlier = await client.get(
+        f"/api/v1/conversations/{started['conversation']}?before={answer['earlier_before']}",
+        headers=headers,
+    )
+    assert [m["body_html"] for m in earlier.json()["messages"]] == [
+        "<p>Message 2</p>",
+        "<p>Message 3</p>",
+        "<p>Message 4</p>",
+    ]
+    nonsense = await client.get(f"{path}?before=abc")
+    assert nonsense.status_code == 200 and "Message 7<" in nonsense.text
+    huge = await client.get(
+        f"/api/v1/conversations/{started['conversation']}?before=2" + "0" * 13, headers=headers
+    )
+    assert huge.status_code == 200  # past PostgreSQL's integer ids: the latest page, not a 500

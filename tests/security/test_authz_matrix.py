@@ -632,6 +632,8 @@ CASES: tuple[Case, ...] = (
     Case("POST", "/conversations/{id}/leave", expect(404, visitor=401, member=200), _conversation),
     Case("POST", "/conversations/{id}/mute", expect(404, visitor=401, member=200), lambda w, r: _conversation(w, r, {"muted": True})),
     Case("POST", "/messages/{id}/report", expect(404, visitor=401, member=201), fixed(FLAG, id="message")),
+    # Only its sender may unsend a message, and no role here sent ann's.
+    Case("POST", "/messages/{id}/unsend", expect(404, visitor=401), fixed(id="message")),
     Case("GET", "/me/message-settings", signed_in(), fixed()),
     Case("PUT", "/me/message-settings", signed_in(), fixed({"audience": "communities"})),
     Case("GET", "/me/blocks", signed_in(), fixed()),
