@@ -334,6 +334,48 @@ async def answers(community_id: int | None, start: datetime, end: datetime) -> A
     )
 
 
+# What a new thread's author is told to expect: from the last REPLY_WINDOW of the community's
+# questions, once it has TYPICAL_AFTER of them answered; worked out at most once an hour.
+REPLY_WINDOW = timedelta(days=90)
+TYPICAL_AFTER = 5
+_TYPICAL_FOR = timedelta(hours=1)
+_typical: dict[int, tuple[datetime, str | None]] = {}
+
+
+def forget_typical() -> None:
+    """Forget the reply times worked out so far (an app starting over another database)."""
+    _typical.clear()
+
+
+def _about(seconds: float) -> str:
+    """A wait in plain words: "an hour", "about 5 hours", "about a day", "about 3 days"."""
+    hours = seconds / 3600
+    if hours <= 1:
+        return "an hour"
+    if hours < 20:
+        return f"about {round(hours)} hours"
+    days = round(hours / 24)
+    return "about a day" if days <= 1 else f"about {days} days"
+
+
+async def typical_reply(community_id: int, now: datetime | None = None) -> str | None:
+    """How soon questions in this community usually get a first reply from someone else, in
+    plain words ("about 3 hours"), or None while too few were answered to say. The message
+    after posting tells the truth about a quiet community rather than promising hours."""
+    now = now or datetime.now(UTC)
+    known = _typical.get(community_id)
+    if known is not None and now - known[0] < _TYPICAL_FOR:
+        return known[1]
+    replies = (await answers(community_id, now - REPLY_WINDOW, now)).replies
+    typical = (
+        _about(replies.median_seconds)
+        if replies.answered >= TYPICAL_AFTER and replies.median_seconds is not None
+        else None
+    )
+    _typical[community_id] = (now, typical)
+    return typical
+
+
 async def stories_published(community_id: int | None, start: datetime, end: datetime) -> Daily:
     """Stories published in the period (and still published)."""
     extra, args = _where('s."community"', community_id)

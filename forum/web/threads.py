@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import communities, threads
+from forum import communities, insights, threads
 from forum.clinicians import SPECIALTIES
 from forum.errors import KindredError
 from forum.permissions import ensure_can_delete_post, ensure_can_edit_post
@@ -94,12 +94,15 @@ async def new_thread(request: Request) -> Response:
                 **moderation_forms.error_context(error),
             },
         )
+    typical = await insights.typical_reply(community["id"])
     return redirect(
         f"/t/{created['id']}",
         moderation_forms.after_posting(
             request,
             created["moderation"],
-            "Your post is up. People here usually reply within a few hours.",
+            f"Your post is up. People here usually reply within {typical}."
+            if typical
+            else "Your post is up. We'll let you know in your notifications when someone replies.",
         ),
         request,
     )
