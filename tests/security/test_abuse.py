@@ -48,10 +48,11 @@ def client_at(app: Any, address: str) -> httpx.AsyncClient:
 
 
 def assert_rate_limited(response: httpx.Response, window: int) -> None:
-    """429, a Retry-After of whole seconds within the window, and words a person can act on."""
+    """429, a Retry-After of whole seconds (at most the window and a share of the next, while
+    the earlier attempts age out), and words a person can act on."""
     assert response.status_code == 429, response.text[:300]
     retry_after = response.headers.get("retry-after", "")
-    assert retry_after.isdigit() and 0 < int(retry_after) <= window, retry_after
+    assert retry_after.isdigit() and 0 < int(retry_after) <= 2 * window, retry_after
     if response.headers["content-type"].startswith("application/json"):
         assert response.json()["error"]["code"] == "rate_limited"
     else:
@@ -188,6 +189,46 @@ class FakeClock:
 
     def time(self) -> float:
         return self.now
+
+
+async def test_a_burst_across_a_window_edge_meets_the_same_limit(app, member, monkeypatch):
+    """Counting in fixed windows let twice the limit through when a burst straddled the edge
+    between two of them."""
+    clock = FakeClock()
+    monkeypatch.setattr(ratelimit, "time", clock)
+    rule = use_limit(app, "sign_in_user", RateLimit(4, 300))
+    clock.now = clock.now - clock.now % rule.window + rule.window - 1  # a second before an edge
+    async with client_at(app, ATTACKER) as attacker:
+        for n in range(rule.limit):
+            guess = await try_sign_in(attacker, "api", member["username"], f"guess {n}!")
+            assert guess.status_code == 422
+        clock.now += 2  # the next window has begun
+        refused = await try_sign_in(attacker, "api", member["username"], PASSWORD)
+        assert_rate_limited(refused, rule.window)
+
+
+@pytest.mark.parametrize("into_window", [0, 1, 150, 299])
+async def test_retry_after_is_when_the_next_attempt_is_let_in(
+    app, member, monkeypatch, into_window
+):
+    """Waiting exactly as long as Retry-After says is enough, and a second less is not."""
+    clock = FakeClock()
+    monkeypatch.setattr(ratelimit, "time", clock)
+    rule = use_limit(app, "sign_in_user", RateLimit(3, 300))
+    clock.now = clock.now - clock.now % rule.window + into_window
+    async with client_at(app, ATTACKER) as attacker:
+        for n in range(rule.limit):
+            await try_sign_in(attacker, "api", member["username"], f"guess {n}!")
+            clock.now += 40  # spread over this window and perhaps the next
+        refused = await try_sign_in(attacker, "api", member["username"], "guess again!")
+        assert_rate_limited(refused, rule.window)
+        wait = int(refused.headers["retry-after"])
+        clock.now += wait - 1
+        too_soon = await try_sign_in(attacker, "api", member["username"], "guess again!")
+        assert too_soon.status_code == 429
+        clock.now += 1
+        in_time = await try_sign_in(attacker, "api", member["username"], PASSWORD)
+        assert in_time.status_code == 200, in_time.text[:200]
 
 
 # Registration -------------------------------------------------------------------------------
