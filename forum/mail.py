@@ -178,8 +178,15 @@ async def enqueue_digests(now: datetime | None = None) -> int:
         notifications.DEFAULT_EMAIL_MODE,
         "daily",
     )
+    # A zone this machine no longer knows (tzdata dropped it) is read as UTC: a late digest
+    # rather than none at all.
+    stored: dict[str, list[str]] = {}
+    for row in zones:
+        stored.setdefault(row["zone"] if row["zone"] in time_zones() else "UTC", []).append(
+            row["zone"]
+        )
     queued = 0
-    for zone in sorted(row["zone"] for row in zones if row["zone"] in time_zones()):
+    for zone, names in sorted(stored.items()):
         start, end = digest_period(now, zone)
         day = start.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
         rows = await db.raw(
@@ -188,7 +195,7 @@ async def enqueue_digests(now: datetime | None = None) -> int:
             "SELECT 'digest:' || CAST(u.\"id\" AS VARCHAR(20)) || {}, u.\"id\", 'digest', {}, "
             "{}, 'pending', 0, {}, '', {} "
             'FROM "kindred_user" u LEFT JOIN "email_setting" s ON s."user" = u."id" '
-            f'WHERE {daily} AND COALESCE(s."time_zone", {{}}) = {{}} '
+            f'WHERE {daily} AND COALESCE(s."time_zone", {{}}) IN ({", ".join("{}" for _ in names)}) '
             'AND u."email" IS NOT NULL AND u."email" <> {} '
             'AND u."status" NOT IN ({}, {}) AND EXISTS (SELECT 1 FROM "notification" n '
             'WHERE n."user" = u."id" AND n."read_at" IS NULL AND n."created_at" >= {} '
@@ -202,7 +209,7 @@ async def enqueue_digests(now: datetime | None = None) -> int:
             notifications.DEFAULT_EMAIL_MODE,
             "daily",
             "UTC",
-            zone,
+            *names,
             "",
             "deleted",
             "banned",

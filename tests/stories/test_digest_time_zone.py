@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forum import mail
-from forum.tables import MailOutbox, Notification
+from forum.tables import EmailSetting, MailOutbox, Notification
 from tests.conftest import api_token
 from tests.stories.conftest import body_of, mails_in, set_email
 
@@ -66,6 +66,26 @@ async def test_each_member_gets_their_own_yesterday_in_their_own_morning(
     assert message["Subject"] == "Your Kindred digest: 1 new notification"
     assert "Late on the 14th" not in body_of(message)  # the text stays on the site
     assert await mail.enqueue_digests(at("2026-01-16 08:00")) == 1  # the UTC member's 15th
+
+
+async def test_a_time_zone_the_machine_no_longer_knows_gets_the_utc_digest(
+    member, other_member, community, thread_factory, reply_factory
+):
+    """A zone dropped from the machine's tzdata must not silently stop a member's digest."""
+    await set_email(member, "daily")
+    await mail.set_mode(member["id"], "daily", "America/Chicago")
+    await EmailSetting.update({EmailSetting.time_zone: "Atlantis/Poseidonia"}).where(
+        EmailSetting.user == member["id"]
+    )
+    thread = await thread_factory(community=community, author=member, title="Oats?")
+    await reply_factory(thread=thread, author=other_member, body="Try certified oats.")
+    await Notification.update({Notification.created_at: at("2026-01-14 12:00")}).where(
+        Notification.user == member["id"]
+    )
+    assert await mail.enqueue_digests(at("2026-01-15 06:00")) == 0  # before 7 in UTC
+    assert await mail.enqueue_digests(at("2026-01-15 08:00")) == 1
+    row = await MailOutbox.select().where(MailOutbox.user == member["id"]).first()
+    assert row["key"] == f"digest:{member['id']}:2026-01-14"
 
 
 async def test_the_time_zone_is_set_and_checked_through_the_api(client, member):
