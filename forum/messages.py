@@ -835,6 +835,24 @@ async def get_message(viewer: Viewer, message_id: Any) -> dict[str, Any]:
     return _present(viewer, rows[0])
 
 
+async def message_link(viewer: Viewer, message: dict[str, Any]) -> str:
+    """The address of the conversation page that shows `message` (one from get_message), at
+    its anchor: the latest page when it is among the latest MESSAGES_PER_PAGE, else a page
+    ending with it, so a person who came from an earlier page goes back to that message."""
+    newer = await db.raw(
+        'SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "private_message" m '
+        'WHERE m."conversation" = {} AND m."id" > {} AND (m."status" <> {} OR m."sender" = {}) '
+        "LIMIT {}) t",
+        message["conversation"],
+        message["id"],
+        HELD,
+        viewer.id,
+        MESSAGES_PER_PAGE,
+    )
+    page = "" if newer[0]["n"] < MESSAGES_PER_PAGE else f"?before={message['id'] + 1}"
+    return f"/messages/{message['conversation']}{page}#message-{message['id']}"
+
+
 WITH_MODERATORS = (
     "This message is with the moderators (it was reported or is being reviewed), so it stays "
     "as it is until they have looked at it."

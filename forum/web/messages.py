@@ -208,6 +208,7 @@ async def report(request: Request) -> Response:
     message = await messages.get_message(viewer, message_id)
     context: dict[str, Any] = {
         "message": message,
+        "back": await messages.message_link(viewer, message),
         "reasons": REPORT_REASON_NAMES,
         "max_shared": messages.MAX_SHARED,
         "values": {"reason": "harassment", "include_previous": "0"},
@@ -240,7 +241,7 @@ async def report(request: Request) -> Response:
     )
     if result["blocked"]:
         notice += " You've blocked the sender."
-    return redirect(f"/messages/{message['conversation']}", notice, request)
+    return redirect(context["back"], notice, request)
 
 
 async def unsend(request: Request) -> Response:
@@ -252,17 +253,20 @@ async def unsend(request: Request) -> Response:
     message = await messages.get_message(viewer, message_id)
     if not message["mine"]:
         return redirect(f"/messages/{message['conversation']}")
+    back = await messages.message_link(viewer, message)
     if request.method == "GET":
-        return await page(request, "messages/unsend.html", {"message": message})
+        return await page(request, "messages/unsend.html", {"message": message, "back": back})
     await read_form(request)
     try:
         await messages.unsend_message(viewer, message_id)
     except KindredError as error:
         if error.status == 404:
             raise
-        return await form_failed(request, "messages/unsend.html", error, {"message": message})
+        return await form_failed(
+            request, "messages/unsend.html", error, {"message": message, "back": back}
+        )
     return redirect(
-        f"/messages/{message['conversation']}#message-{message_id}",
+        back,
         "Your message is unsent: nobody in the conversation can read it any more.",
         request,
     )

@@ -124,3 +124,27 @@ async def test_the_api_unsends_for_the_sender_alone(client, sender, member, send
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "unsent" and answer.json()["body_html"] == ""
     assert (await client.post(path)).status_code == 401
+
+
+async def test_unsending_an_earlier_message_goes_back_to_the_page_that_shows_it(
+    client, sender, member, send, monkeypatch
+):
+    monkeypatch.setattr(messages, "MESSAGES_PER_PAGE", 3)
+    first = await send(sender, PRIVATE, to=[member])
+    for number in range(2, 6):
+        await send(sender, f"Message {number}", conversation=first["conversation"])
+    await sign_in(client, sender)
+    asked = await client.get(f"/messages/unsend/{first['id']}")
+    back = f"/messages/{first['conversation']}?before={first['id'] + 1}#message-{first['id']}"
+    assert f'href="{back}"' in asked.text  # "Back to the conversation" and "Keep it"
+    done = await client.post(
+        f"/messages/unsend/{first['id']}",
+        data={"csrf_token": await csrf_from(client, f"/messages/{first['conversation']}")},
+    )
+    assert done.headers["location"] == back
+    shown = await client.get(back)
+    assert f'id="message-{first["id"]}"' in shown.text
+    assert shows(shown, messages.PLACEHOLDERS["unsent"]) and not shows(shown, PRIVATE)
+    latest = (await send(sender, "Message 6", conversation=first["conversation"]))["id"]
+    asked = await client.get(f"/messages/unsend/{latest}")  # on the latest page: no ?before=
+    assert f'href="/messages/{first["conversation"]}#message-{latest}"' in asked.text
