@@ -55,7 +55,14 @@ PRESENTED_ENTRIES = 64
 PRESENTED = PageCache(PRESENTED_ENTRIES)
 
 
+# Those presentations rendered to HTML (forum.web.post_list), about 70 KB each.
+RENDERED_ENTRIES = 64
+RENDERED = PageCache(RENDERED_ENTRIES)
+
+
 def clear() -> None:
-    """Forget every kept page and presentation (an app starting over another database)."""
+    """Forget every kept page, presentation and rendering (an app starting over another
+    database)."""
     PAGES.clear()
     PRESENTED.clear()
+    RENDERED.clear()

@@ -827,6 +827,9 @@ async def _thread_page(
         "posts": Page(posts, page, per_page, cached.total),
         "can_reply": can_reply,
         "can_accept": answers.can_accept(viewer, thread, community["id"]),
+        # Names the presentation of `posts` this reader shares with others of their standing
+        # (and its rendering, forum.web.post_list); not for the API.
+        "presentation": standing,
         "follow_state": mine["follow_state"],
         # How the viewer already wrote here: None (not yet), "" (under their name) or their
         # pseudonym, which their replies keep (forum.anonymity).

@@ -47,6 +47,16 @@ def _iso(value: str | datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z") if moment else ""
 
 
+_AGO_UNITS = (
+    (31536000, "year"),
+    (2592000, "month"),
+    (604800, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
 def ago(value: Any) -> str:
     """'3 hours ago': readable in any time zone, with the exact UTC time in <time>."""
     if value is None:
@@ -54,18 +64,27 @@ def ago(value: Any) -> str:
     seconds = int(time.time() - _epoch_seconds(value))
     if seconds < 60:
         return "just now"
-    for size, unit in (
-        (31536000, "year"),
-        (2592000, "month"),
-        (604800, "week"),
-        (86400, "day"),
-        (3600, "hour"),
-        (60, "minute"),
-    ):
+    for size, unit in _AGO_UNITS:
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+def ago_changes_at(value: Any, now: float) -> float:
+    """The first moment after `now` at which ago(value) reads differently: the next whole unit
+    of the one shown ("3 hours" becomes "4 hours"), or the next larger unit ("23 hours" becomes
+    "1 day"), whichever comes first. Infinity for no time at all."""
+    if value is None:
+        return float("inf")
+    stored = _epoch_seconds(value)
+    seconds = int(now - stored)
+    boundaries = [size for size, _ in _AGO_UNITS if size > seconds]
+    for size, _ in _AGO_UNITS:
+        if seconds >= size:
+            boundaries.append((seconds // size + 1) * size)
+            break
+    return stored + min(boundaries)
 
 
 def iso(value: Any) -> str:

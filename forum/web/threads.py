@@ -11,8 +11,10 @@ from forum.clinicians import SPECIALTIES
 from forum.errors import KindredError
 from forum.permissions import ensure_can_delete_post, ensure_can_edit_post
 from forum.validation import positive_int
+from forum.web.post_list import posts_html
 from forum.web.render import form_failed, page, redirect
 from forum.web.session import (
+    csrf_token,
     get_viewer,
     read_form,
     remember_session_viewer,
@@ -37,6 +39,8 @@ async def thread_page(request: Request) -> Response:
         remember_session_viewer(request, viewer)
     if data is None:
         data = await threads.get_thread(await get_viewer(request), thread_id, page=number)
+    templates = request.app.state.templates
+    data["posts_html"] = posts_html(templates, data, csrf_token(request))
     return await page(request, "threads/thread.html", data)
 
 
