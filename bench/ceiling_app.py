@@ -4,6 +4,7 @@ The page context is captured once at start-up from the real service (`forum.thre
 for the reader's Viewer), built the way `forum.web.render.page` builds it, then served by uvicorn
 with the settings `kindred serve` uses (one worker, asyncio/httptools, a TCP_NODELAY socket). No
 middleware, no session, no database per request: what our stack can do at best for this page.
+`--kept-list` renders the list of posts the way the app does (forum.web.post_list).
 
 Started by bench/thread_page.py; by hand (with the same KINDRED_* variables as the app):
 
@@ -58,15 +59,23 @@ async def capture_context(
     }
 
 
-def create_ceiling_app(context: dict[str, Any]) -> Starlette:
-    """One route, /t/{thread_id}, rendering the captured context with Kindred's templates."""
+def create_ceiling_app(context: dict[str, Any], *, kept_list: bool = False) -> Starlette:
+    """One route, /t/{thread_id}, rendering the captured context with Kindred's templates.
+
+    With `kept_list`, the list of posts comes from forum.web.post_list as the app's does (kept
+    rendered, the reader's token joined in): the same rendering work as the app, so the ratio
+    shows what the app adds around it. Without, the whole page is rendered every time: the
+    issue's ceiling."""
+    from forum.web.post_list import posts_html
     from forum.web.render import create_templates
 
     templates = create_templates()
 
     async def thread_page(request: Request) -> Response:
-        # TemplateResponse adds the request to the dict: give it a fresh one, as `page` does.
-        return templates.TemplateResponse(request, TEMPLATE, {**context})
+        values = {**context}  # TemplateResponse adds the request: a fresh dict, as `page` does
+        if kept_list:
+            values["posts_html"] = posts_html(templates, context, context["csrf_token"])
+        return templates.TemplateResponse(request, TEMPLATE, values)
 
     return Starlette(routes=[Route("/t/{thread_id:int}", thread_page)])
 
@@ -104,10 +113,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--thread", type=int, required=True, help="thread id to render")
     parser.add_argument("--user", type=int, required=True, help="id of the signed-in reader")
     parser.add_argument("--csrf", default="x" * 43, help="the reader's session CSRF token")
+    parser.add_argument(
+        "--kept-list", action="store_true", help="render the posts as the app does (kept)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     context = asyncio.run(capture_context(settings, args.thread, args.user, args.csrf))
-    serve(create_ceiling_app(context), args.host, args.port)
+    serve(create_ceiling_app(context, kept_list=args.kept_list), args.host, args.port)
 
 
 if __name__ == "__main__":
