@@ -38,7 +38,7 @@ async def hit(key: str, rule: RateLimit, *, message: str | None = None) -> None:
     if count + previous * _share_left(now, start, rule) > rule.limit:
         await _take_back(key, start)
         raise RateLimited(
-            retry_after=wait_for_room(rule, now, start, count - 1, previous), message=message
+            retry_after=_wait_for_room(rule, now, start, count - 1, previous), message=message
         )
 
 
@@ -71,7 +71,7 @@ def _share_left(now: float, start: int, rule: RateLimit) -> float:
     return (start + rule.window - now) / rule.window
 
 
-def wait_for_room(rule: RateLimit, now: float, start: int, current: int, previous: int) -> int:
+def _wait_for_room(rule: RateLimit, now: float, start: int, current: int, previous: int) -> int:
     """Whole seconds until one more event fits, if nothing else is counted meanwhile."""
     left = start + rule.window - now
     room = rule.limit - 1 - current  # what the earlier window's weighted count may still be

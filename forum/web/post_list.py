@@ -17,11 +17,11 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
 from forum.page_cache import RENDERED
-from forum.web.render import _escape, ago_changes_at
+from forum.web.render import ago_changes_at
 
 TEMPLATE = "threads/_posts.html"
 
@@ -48,4 +48,4 @@ def posts_html(templates: Jinja2Templates, data: dict[str, Any], csrf_token: str
         kept = (html.split(_SLOT), until)
         RENDERED.put(key, kept)
     # Autoescaped template output, joined by the escaped token: as safe as the page around it.
-    return Markup(_escape(csrf_token).join(kept[0]))  # noqa: S704
+    return Markup(str(escape(csrf_token)).join(kept[0]))  # noqa: S704
